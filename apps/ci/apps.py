@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CiConfig(AppConfig):
+    name = "apps.ci"
+    label = "ci"

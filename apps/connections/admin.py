@@ -1,0 +1,107 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from apps.connections.forms import ConnectionAdminForm
+from apps.connections.models import ApiToken, Connection, Project
+from apps.connections.services import issue_token, revoke_token
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "time_zone", "incident_link_window"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ApiTokenInline(admin.TabularInline):
+    model = ApiToken
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "name", "created", "expires_at", "revoked_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionAdminForm
+    list_display = ["name", "id", "project", "kind", "is_active", "signed"]
+    list_filter = ["kind", "is_active", "project"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [ApiTokenInline]
+    actions = ["issue_new_token"]
+
+    @admin.display(boolean=True, description="signing secret")
+    def signed(self, obj: Connection) -> bool:
+        return obj.has_signing_secret
+
+    @admin.action(description="Issue a new API token (shown once)")
+    def issue_new_token(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            issued = issue_token(connection=connection, name="admin")
+            messages.warning(
+                request,
+                format_html(
+                    "New token for <b>{}</b>: <code>{}</code> — copy it now, it is not stored "
+                    "and will not be shown again.",
+                    connection.name,
+                    issued.plaintext,
+                ),
+            )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "connection", "created", "expires_at", "revoked_at"]
+    list_filter = ["connection", "revoked_at"]
+    search_fields = ["prefix", "name", "connection__name"]
+    readonly_fields = ["prefix", "created", "revoked_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        if obj is None:
+            return ["connection", "name", "expires_at"]
+        return [
+            "connection",
+            "name",
+            "prefix",
+            "created",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["connection", *self.readonly_fields]
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        issued = issue_token(connection=obj.connection, name=obj.name, expires_at=obj.expires_at)
+        # Hand the saved row back to the admin so its log and redirect point at it.
+        obj.__dict__.update({k: v for k, v in issued.token.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+        obj._state.db = issued.token._state.db
+        messages.warning(
+            request,
+            format_html(
+                "Token: <code>{}</code> — copy it now; it is not stored and is never shown again.",
+                issued.plaintext,
+            ),
+        )
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            revoke_token(token=token)
+        self.message_user(request, f"Revoked {queryset.count()} token(s).")

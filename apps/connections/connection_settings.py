@@ -1,0 +1,54 @@
+"""The validated per-connection settings (stored as JSON on Connection.settings)."""
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+ENVIRONMENTS = ("PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT")
+
+
+class RegexField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise serializers.ValidationError(f"Not a valid regular expression: {exc}.") from None
+        return value
+
+
+class ConnectionSettingsSerializer(serializers.Serializer):
+    incident_types = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=50
+    )
+    deployment_pattern = RegexField(required=False, default=r"(?i)deploy", max_length=500)
+    production_pattern = RegexField(required=False, default=r"(?i)prod", max_length=500)
+    non_production_environment = serializers.ChoiceField(
+        choices=ENVIRONMENTS, required=False, default="STAGING"
+    )
+    all_jobs_are_deployments = serializers.BooleanField(
+        required=False, allow_null=True, default=None
+    )
+    releases_are_deployments = serializers.BooleanField(required=False, default=False)
+    incident_label = serializers.CharField(required=False, default="incident", max_length=100)
+    allow_unsigned = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown setting."] for name in sorted(unknown)}
+            )
+        return attrs
+
+
+def validate_settings(value: Any) -> dict[str, Any]:
+    """Return the settings with defaults filled in; raise ValidationError naming bad keys."""
+    if value in (None, ""):
+        value = {}
+    if not isinstance(value, dict):
+        raise serializers.ValidationError({"settings": ["Must be a JSON object."]})
+    serializer = ConnectionSettingsSerializer(data=value)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

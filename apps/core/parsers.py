@@ -1,0 +1,16 @@
+from typing import Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+from apps.core import strict_json
+
+
+class StrictJSONParser(JSONParser):
+    """DRF parser that reports line and column, and rejects duplicated keys and NaN."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return strict_json.loads(stream.read())
+        except strict_json.MalformedJSON as exc:
+            raise ParseError(f"Malformed JSON: {exc}", code="malformed_json") from None

@@ -1,0 +1,118 @@
+"""Input fields shared by every adapter's serializers."""
+
+from datetime import datetime
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.core import time
+
+
+class AwareDateTimeField(serializers.Field):
+    """ISO 8601 with an offset; naive or unparsable values are rejected with a clear reason."""
+
+    default_error_messages = {"invalid": "{reason}"}
+
+    def __init__(self, *, allow_blank: bool = False, **kwargs: Any):
+        self.allow_blank = allow_blank
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if self.allow_blank and data == "":
+            if self.required:
+                self.fail("required")
+            return True, None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str):
+            self.fail("invalid", reason="Expected an ISO 8601 timestamp string with an offset.")
+        try:
+            return time.parse_aware(data)
+        except ValueError as exc:
+            self.fail("invalid", reason=str(exc))
+        raise AssertionError("unreachable")
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+class EpochSecondsField(serializers.Field):
+    default_error_messages = {"invalid": "{reason}"}
+
+    def __init__(self, *, millis: bool = False, **kwargs: Any):
+        self.millis = millis
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if isinstance(data, str) and data.strip().lstrip("-").isdigit():
+            data = int(data.strip())
+        try:
+            if self.millis:
+                return time.from_epoch_millis(data)
+            return time.from_epoch_seconds(data)
+        except (ValueError, OverflowError, OSError) as exc:
+            unit = "milliseconds" if self.millis else "seconds"
+            reason = str(exc) if isinstance(exc, ValueError) else f"Out of range for epoch {unit}."
+            self.fail("invalid", reason=reason)
+        raise AssertionError("unreachable")
+
+    def to_representation(self, value: datetime) -> int:
+        return int(value.timestamp() * (1000 if self.millis else 1))
+
+
+class UpperChoiceField(serializers.ChoiceField):
+    """A choice matched case-insensitively and stored upper-case."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
+
+
+class IdentifierField(serializers.RegexField):
+    """A commit sha or other identifier: 1-128 characters, no whitespace."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("max_length", 128)
+        super().__init__(
+            r"^\S+$",
+            error_messages={
+                "invalid": "Must not contain whitespace.",
+                "blank": "Must not be empty.",
+                "max_length": "Must be at most 128 characters.",
+            },
+            **kwargs,
+        )
+
+
+class LenientCharField(serializers.CharField):
+    """An optional text field that also takes null, and numbers sent by loose clients."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("default", "")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if data is None:
+            return ""
+        return super().to_internal_value(data)
+
+
+def rename_aliases(payload: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
+    """Map alternative spellings (camelCase) to canonical names; both at once is an error."""
+    result = dict(payload)
+    clashes: dict[str, list[str]] = {}
+    for alias, canonical in aliases.items():
+        if alias in result:
+            value = result.pop(alias)
+            if canonical in payload and alias != canonical:
+                clashes[alias] = [f"Send either {alias!r} or {canonical!r}, not both."]
+                continue
+            result[canonical] = value
+    if clashes:
+        raise serializers.ValidationError(clashes)
+    return result

@@ -1,0 +1,69 @@
+"""Strict JSON decoding for webhook bodies.
+
+The standard library silently keeps the last of duplicated keys, accepts NaN and recurses
+until it crashes on deeply nested input; a webhook receiver must reject all of those with a
+message that says where the problem is.
+"""
+
+import json
+from typing import Any
+
+MAX_DEPTH = 64
+
+
+class MalformedJSON(ValueError):
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        self.line = line
+        self.column = column
+        where = f" (line {line}, column {column})" if line is not None else ""
+        super().__init__(f"{message}{where}")
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedJSON(f"Duplicated key {key!r} in JSON object")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedJSON(f"{name} is not valid JSON")
+
+
+def _depth(value: Any, limit: int) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise MalformedJSON(f"JSON nested deeper than {limit} levels")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def loads(body: bytes | str) -> Any:
+    """Decode a request body, raising MalformedJSON with line and column on any problem."""
+    if isinstance(body, bytes):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedJSON(f"Body is not valid UTF-8 (byte {exc.start})") from None
+    else:
+        text = body
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise MalformedJSON("Body is empty; expected a JSON object")
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise MalformedJSON(exc.msg, line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise MalformedJSON(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    _depth(value, MAX_DEPTH)
+    return value

@@ -1,0 +1,138 @@
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "PRODUCTION"
+    STAGING = "STAGING"
+    TESTING = "TESTING"
+    DEVELOPMENT = "DEVELOPMENT"
+
+
+class DeploymentResult(models.TextChoices):
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    ABORT = "ABORT"
+    MANUAL = "MANUAL"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
+class Repository(models.Model):
+    project = models.ForeignKey(
+        "connections.Project", on_delete=models.CASCADE, related_name="repositories"
+    )
+    url = models.CharField(max_length=500, help_text="Normalised URL (or the name as sent).")
+    name = models.CharField(max_length=300, help_text="owner/name where the URL has one.")
+
+    class Meta:
+        verbose_name_plural = "repositories"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "url"], name="repository_unique_url")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class Commit(models.Model):
+    """A change. Identity is (project, sha): a change reported without a repository (Pulse)
+    is the same change as a deployment's commit with that sha."""
+
+    project = models.ForeignKey(
+        "connections.Project", on_delete=models.CASCADE, related_name="commits"
+    )
+    sha = models.CharField(max_length=128)
+    repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="commits"
+    )
+    message = models.TextField(blank=True, default="")
+    service = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    authored_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField(
+        null=True, blank=True, help_text="Earliest time the change was reported (push, changes)."
+    )
+    start_at = models.DateTimeField(
+        null=True, blank=True, help_text="Earliest known time of the change: lead time's start."
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "sha"], name="commit_unique_sha")]
+
+    def __str__(self) -> str:
+        return self.sha[:12]
+
+
+class Deployment(TimeStampedModel):
+    project = models.ForeignKey(
+        "connections.Project", on_delete=models.CASCADE, related_name="deployments"
+    )
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.CASCADE, related_name="deployments"
+    )
+    external_id = models.CharField(
+        max_length=200, help_text="The sender's id, pipeline id, or a digest of the payload."
+    )
+    name = models.CharField(max_length=500, blank=True, default="")
+    environment = models.CharField(
+        max_length=16, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    result = models.CharField(
+        max_length=16, choices=DeploymentResult.choices, default=DeploymentResult.SUCCESS
+    )
+    service = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    ref_name = models.CharField(max_length=300, blank=True, default="")
+    commit_sha = models.CharField(max_length=128, blank=True, default="")
+    pipeline_id = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    is_rollback = models.BooleanField(default=False)
+    is_hotfix = models.BooleanField(default=False)
+    remediates = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="remediated_by"
+    )
+    resolves = models.JSONField(default=list, blank=True, help_text="Issue keys it resolves.")
+    payload_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    commits = models.ManyToManyField(Commit, through="DeploymentCommit", related_name="deployments")
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "external_id"], name="deployment_unique_external_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project", "environment", "result", "finished_at"]),
+            models.Index(fields=["project", "environment", "commit_sha"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"deployment {self.pk}"
+
+
+class DeploymentCommit(models.Model):
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="deployment_commits"
+    )
+    commit = models.ForeignKey(Commit, on_delete=models.CASCADE, related_name="deployment_commits")
+    repository = models.ForeignKey(Repository, null=True, blank=True, on_delete=models.SET_NULL)
+    ref_name = models.CharField(max_length=300, blank=True, default="")
+    name = models.CharField(max_length=500, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "commit"], name="deployment_commit_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.commit_id}"

@@ -1,0 +1,130 @@
+"""The one road every delivery travels: record, authenticate, parse, validate, write, answer."""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.datastructures import CaseInsensitiveMapping
+from rest_framework.response import Response
+
+from apps.core.exceptions import exception_to_response
+from apps.core.tasks import enqueue_on_commit
+from apps.ingest import services
+from apps.ingest.models import Delivery, DeliveryStatus
+from apps.ingest.receivers import RECEIVERS, Inbound, Receiver
+
+logger = logging.getLogger(__name__)
+
+
+def receive(
+    *,
+    receiver: Receiver,
+    params: Mapping[str, Any],
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+) -> Response:
+    """Entry point for HTTP: the raw delivery is committed to the inbox before anything else."""
+    delivery = services.record_delivery(
+        route=receiver.route, params=params, headers=headers, query=query, body=body
+    )
+    inbound = Inbound(
+        route=receiver.route,
+        params=dict(params),
+        headers=CaseInsensitiveMapping(dict(headers)),
+        query=dict(query),
+        body=body,
+    )
+    return process(receiver=receiver, inbound=inbound, delivery=delivery)
+
+
+def refuse(
+    *,
+    receiver: Receiver,
+    params: Mapping[str, Any],
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    error: Exception,
+) -> Response:
+    """Answer a request refused before its body was read (too large); it is still recorded."""
+    delivery = services.record_delivery(
+        route=receiver.route, params=params, headers=headers, query=query, body=b""
+    )
+    response = exception_to_response(error)
+    assert response is not None
+    _record_rejection(delivery, response)
+    return response
+
+
+def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Response:
+    try:
+        connection = receiver.resolve_connection(inbound)
+        if not inbound.replay:
+            receiver.authenticate(inbound, connection)
+            services.attach_connection(
+                delivery=delivery,
+                connection_id=connection.pk,
+                delivery_id=receiver.delivery_id(inbound),
+            )
+        earlier = services.find_earlier_acceptance(delivery=delivery)
+        if earlier is not None:
+            services.mark_answered(
+                delivery=delivery,
+                status=DeliveryStatus.DUPLICATE,
+                response_status=earlier.response_status or 200,
+                response_body=earlier.response_body,
+            )
+            return Response(earlier.response_body, status=earlier.response_status or 200)
+        payload = receiver.parse(inbound)
+        with transaction.atomic():
+            outcome = receiver.handle(connection=connection, payload=payload, inbound=inbound)
+            services.mark_answered(
+                delivery=delivery,
+                status=DeliveryStatus.DUPLICATE if outcome.duplicate else DeliveryStatus.ACCEPTED,
+                response_status=outcome.status_code,
+                response_body=outcome.body,
+                effects=outcome.effects,
+            )
+            if outcome.effects:
+                from apps.ingest.tasks import after_ingest
+
+                enqueue_on_commit(after_ingest, delivery.pk)
+        return Response(outcome.body, status=outcome.status_code)
+    except Exception as exc:
+        response = exception_to_response(exc)
+        if response is None:
+            # Unexpected: the delivery stays "received" in the inbox for an admin to reprocess.
+            logger.exception("delivery %s failed on route %s", delivery.pk, receiver.route)
+            raise
+        _record_rejection(delivery, response)
+        return response
+
+
+def _record_rejection(delivery: Delivery, response: Response) -> None:
+    error = (response.data or {}).get("error", {}) if isinstance(response.data, dict) else {}
+    try:
+        services.mark_answered(
+            delivery=delivery,
+            status=DeliveryStatus.REJECTED,
+            response_status=response.status_code,
+            response_body=response.data,
+            error=str(error.get("message", "")),
+        )
+    except Exception:  # the database itself may be the problem (503); the answer still stands
+        logger.warning("could not mark delivery %s rejected", delivery.pk)
+
+
+def replay(*, delivery: Delivery) -> Response:
+    """Process a stored delivery again (admin "reprocess"); its sender was authenticated before."""
+    receiver = RECEIVERS[delivery.route]()
+    inbound = Inbound(
+        route=delivery.route,
+        params=delivery.route_params,
+        headers=CaseInsensitiveMapping(delivery.headers),
+        query=delivery.query,
+        body=bytes(delivery.body),
+        replay=True,
+    )
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+    return process(receiver=receiver, inbound=inbound, delivery=delivery)

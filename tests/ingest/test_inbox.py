@@ -1,0 +1,103 @@
+import pytest
+
+from apps.deployments.models import Deployment
+from apps.ingest import pipeline
+from apps.ingest.models import Delivery
+from tests.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+BODY = {
+    "repo_url": "https://github.com/acme/api",
+    "commit_sha": "abc123",
+    "start_time": "2020-01-01T12:00:00+00:00",
+}
+
+
+def url(sender):
+    return f"/api/v1/connections/{sender.connection.pk}/deployments"
+
+
+def test_every_delivery_is_recorded_with_secrets_redacted(api, sender):
+    api.post(
+        url(sender) + "?api_key=secret-in-query",
+        data=BODY,
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="abc",
+        **sender.auth,
+    )
+
+    delivery = Delivery.objects.get()
+    assert delivery.route == "deployments"
+    assert delivery.connection == sender.connection
+    assert delivery.status == "accepted"
+    assert delivery.response_status == 201
+    assert delivery.delivery_id == "abc"
+    assert delivery.headers["Authorization"] == "[REDACTED]"
+    assert delivery.query["api_key"] == "[REDACTED]"
+    assert sender.token not in str(delivery.headers)
+    assert b'"commit_sha"' in bytes(delivery.body)
+
+
+def test_a_redelivered_id_is_answered_from_the_first_delivery(api, sender):
+    first = api.post(
+        url(sender), data=BODY, format="json", HTTP_IDEMPOTENCY_KEY="d-1", **sender.auth
+    )
+    second = api.post(
+        url(sender),
+        data=BODY | {"result": "FAILURE"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="d-1",
+        **sender.auth,
+    )
+
+    assert second.status_code == first.status_code == 201
+    assert second.json() == first.json()
+    assert Deployment.objects.get().result == "SUCCESS"
+    assert Delivery.objects.filter(status="duplicate").count() == 1
+
+
+def test_reprocessing_a_rejected_delivery_after_fixing_settings(api, sender):
+    sender.connection.is_active = True
+    body = {
+        "issue_key": "X-1",
+        "title": "t",
+        "status": "TODO",
+        "created_date": "2020-01-01T00:00:00Z",
+        "type": "Outage",
+    }
+    api.post(
+        f"/api/v1/connections/{sender.connection.pk}/issues",
+        data=body,
+        format="json",
+        **sender.auth,
+    )
+    delivery = Delivery.objects.get()
+    assert delivery.status == "accepted"
+
+    response = pipeline.replay(delivery=delivery)
+    delivery.refresh_from_db()
+    assert response.status_code == 200
+    assert delivery.attempts == 2
+
+
+def test_admin_reprocess_action_replays_authenticated_deliveries(client, api, sender):
+    api.post(url(sender), data=BODY, format="json", **sender.auth)
+    Deployment.objects.all().delete()
+    client.force_login(StaffFactory())
+
+    client.post(
+        "/admin/ingest/delivery/",
+        {"action": "reprocess", "_selected_action": [Delivery.objects.get().pk]},
+    )
+
+    assert Deployment.objects.count() == 1
+
+
+def test_admin_shows_the_body_of_a_rejected_delivery(client, api, sender):
+    api.post(url(sender), data='{"oops": ', content_type="application/json", **sender.auth)
+    client.force_login(StaffFactory())
+    delivery = Delivery.objects.get()
+    page = client.get(f"/admin/ingest/delivery/{delivery.pk}/change/").content.decode()
+    assert "oops" in page
+    assert "Malformed JSON" in page
