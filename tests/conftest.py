@@ -71,3 +71,41 @@ def user_client(db: None) -> APIClient:
 @pytest.fixture
 def is_postgres() -> bool:
     return db_connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def celery_worker_on_redis(transactional_db: None):
+    """A real Celery worker (thread) consuming from Redis; tasks leave eager mode meanwhile.
+
+    Use with tests marked `celery_worker`; they are skipped when REDIS_URL is not set."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery_app import app
+
+    broker = os.environ["REDIS_URL"]
+    saved = {
+        "task_always_eager": app.conf.task_always_eager,
+        "broker_url": app.conf.broker_url,
+    }
+    app.conf.update(task_always_eager=False, broker_url=broker)
+    app.connection_for_write().default_channel.client.flushdb()  # a clean queue per test
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.update(**saved)
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
+    """Poll until predicate() is truthy (for work done by a real worker); return its value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
