@@ -74,7 +74,7 @@ def _seed_team(
         repo = rng.choice(team.repos)
         refs = []
         for _ in range(rng.randint(1, 20)):
-            sha = "%040x" % rng.getrandbits(160)
+            sha = f"{rng.getrandbits(160):040x}"
             authored = moment - timedelta(hours=rng.uniform(0.5, 24 * rng.choice((1, 2, 5, 12))))
             record_change(
                 project=connection.project,
