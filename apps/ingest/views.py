@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from apps.core.exceptions import PayloadTooLarge
 from apps.ingest import pipeline
 from apps.ingest.receivers import Receiver
+from apps.ingest.schema import ReceiverSchema
 
 
 class ReceiverView(APIView):
@@ -19,6 +20,7 @@ class ReceiverView(APIView):
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     http_method_names = ["post", "options"]
+    schema = ReceiverSchema()
 
     @classmethod
     def for_receiver(cls, receiver_class: type[Receiver], **kwargs: Any) -> Any:

@@ -50,3 +50,13 @@ def test_openapi_schema_and_docs_are_served(api, staff_client):
     assert schema.status_code == 200
     assert b"/api/v1/connections/{connection_id}/deployments" in schema.content
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_openapi_schema_generates_without_warnings():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    assert "openapi: 3" in out.getvalue()

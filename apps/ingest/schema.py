@@ -1,0 +1,29 @@
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+
+from apps.core.schema import ERROR_RESPONSES
+
+
+class ReceiverSchema(AutoSchema):
+    """Describes a receiver route from its input serializer; answers are JSON objects or the
+    error shape."""
+
+    def get_request_serializer(self) -> Any:
+        return getattr(self.view.receiver_class, "serializer_class", None)
+
+    def get_response_serializers(self) -> Any:
+        return {
+            200: OpenApiTypes.OBJECT,
+            201: OpenApiTypes.OBJECT,
+            202: OpenApiTypes.OBJECT,
+            **ERROR_RESPONSES,
+        }
+
+    def get_tags(self) -> list[str]:
+        return ["ingestion"]
+
+    def get_description(self) -> str:
+        doc = (self.view.receiver_class.__doc__ or "").strip()
+        return doc or super().get_description()
