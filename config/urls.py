@@ -1,19 +1,32 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.core.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from apps.core.views import healthz
 from apps.deployments.views import DeploymentListView
 from apps.issues.views import IssueListView
 
+admin.site.login_form = ThrottledAdminAuthenticationForm
+admin.site.site_header = "DORA Hub administration"
+admin.site.site_title = "DORA Hub"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/deployments", DeploymentListView.as_view(), name="deployment-list"),
     path("api/v1/issues", IssueListView.as_view(), name="issue-list"),
     path("", include("apps.integrations.urls")),
+    path("", include("apps.dashboards.urls")),
 ]
 
 handler404 = "apps.core.exceptions.handler404"

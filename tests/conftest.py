@@ -109,3 +109,10 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()  # LocMemCache in tests: rate-limit windows and coalescing flags start empty

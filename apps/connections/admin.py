@@ -1,13 +1,18 @@
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from apps.connections.forms import ConnectionAdminForm
 from apps.connections.models import ApiToken, Connection, Project
 from apps.connections.services import issue_token, revoke_token
+from apps.ingest.selectors import delivery_counts
+from apps.integrations.catalog import examples_for
 
 
 @admin.register(Project)
@@ -37,6 +42,53 @@ class ConnectionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ApiTokenInline]
     actions = ["issue_new_token"]
+    readonly_fields = ["inbox_last_24h", "setup_examples"]
+
+    def get_fields(self, request: HttpRequest, obj: Connection | None = None) -> list[str]:
+        fields = [
+            "name",
+            "slug",
+            "project",
+            "kind",
+            "is_active",
+            "settings",
+            "new_signing_secret",
+            "clear_signing_secret",
+        ]
+        return fields if obj is None else [*fields, "inbox_last_24h", "setup_examples"]
+
+    @admin.display(description="Inbox, last 24 hours")
+    def inbox_last_24h(self, obj: Connection) -> str:
+        counts = delivery_counts(connection_id=obj.pk, since=timezone.now() - timedelta(hours=24))
+        url = reverse("admin:ingest_delivery_changelist") + f"?connection__id__exact={obj.pk}"
+        return format_html(
+            '<a href="{}">{} accepted · {} duplicate · {} rejected</a>',
+            url,
+            counts.get("accepted", 0),
+            counts.get("duplicate", 0),
+            counts.get("rejected", 0),
+        )
+
+    @admin.display(description="Ready-to-paste examples")
+    def setup_examples(self, obj: Connection) -> str:
+        request = getattr(self, "_request", None)
+        base_url = request.build_absolute_uri("/").rstrip("/") if request else ""
+        snippets = format_html_join(
+            "",
+            "<p><b>{}</b></p><pre style='white-space:pre-wrap'>{}</pre>",
+            examples_for(connection=obj, base_url=base_url),
+        )
+        note = format_html(
+            "<p>Export <code>DORAHUB_TOKEN</code> (a token of this connection){}.</p>",
+            " and <code>DORAHUB_SECRET</code> (its signing secret)"
+            if obj.kind in ("cirrus", "github")
+            else "",
+        )
+        return format_html("{}{}", note, snippets)
+
+    def change_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self._request = request  # the examples use the real host the admin is served on
+        return super().change_view(request, *args, **kwargs)
 
     @admin.display(boolean=True, description="signing secret")
     def signed(self, obj: Connection) -> bool:

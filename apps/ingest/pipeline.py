@@ -13,6 +13,7 @@ from apps.core.tasks import enqueue_on_commit
 from apps.ingest import services
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.ingest.receivers import RECEIVERS, Inbound, Receiver
+from apps.ingest.throttling import check_rate
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Resp
     try:
         connection = receiver.resolve_connection(inbound)
         if not inbound.replay:
-            receiver.authenticate(inbound, connection)
+            credential = receiver.authenticate(inbound, connection)
+            check_rate(key=f"token:{credential.pk}" if credential else f"conn:{connection.pk}")
             services.attach_connection(
                 delivery=delivery,
                 connection_id=connection.pk,
@@ -118,9 +120,13 @@ def _record_rejection(delivery: Delivery, response: Response) -> None:
 def replay(*, delivery: Delivery) -> Response:
     """Process a stored delivery again (admin "reprocess"); its sender was authenticated before."""
     receiver = RECEIVERS[delivery.route]()
+    params = dict(delivery.route_params)
+    if delivery.connection_id is not None:
+        # Routes whose API key names the connection (Pulse's webhook) have no id in the URL.
+        params.setdefault("connection_id", delivery.connection_id)
     inbound = Inbound(
         route=delivery.route,
-        params=delivery.route_params,
+        params=params,
         headers=CaseInsensitiveMapping(delivery.headers),
         query=delivery.query,
         body=bytes(delivery.body),

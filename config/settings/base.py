@@ -104,7 +104,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
 # --- DORA Hub ---------------------------------------------------------------
@@ -115,6 +115,12 @@ DORAHUB_TOKEN_TOUCH_SECONDS = env.int("DORAHUB_TOKEN_TOUCH_SECONDS", default=60)
 # DORA 2023 is the default benchmark table; 2021 is kept for comparison (METRICS.md).
 DORAHUB_BENCHMARK = env.str("DORAHUB_BENCHMARK", default="2023")
 DORAHUB_INBOX_RETENTION_DAYS = env.int("DORAHUB_INBOX_RETENTION_DAYS", default=90)
+# Outgoing trigger deliveries: retries after the first attempt (60 s doubling, capped at 8 h:
+# 11 retries span about a day).
+DORAHUB_TRIGGER_MAX_RETRIES = env.int("DORAHUB_TRIGGER_MAX_RETRIES", default=11)
+# Per-sender ingestion limit. 6,000 a minute (100/s sustained) is far above what a CI fleet
+# sends per connection; bursts beyond it get 429 with Retry-After. 0 disables the limit.
+DORAHUB_INGEST_RATE_PER_MINUTE = env.int("DORAHUB_INGEST_RATE_PER_MINUTE", default=6000)
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -167,6 +173,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "apps.metrics.tasks.reconcile", "schedule": 300.0},
     "prune-inbox": {"task": "apps.ingest.tasks.prune_inbox", "schedule": 86400.0},
+    "reconcile-triggers": {"task": "apps.events.tasks.reconcile_triggers", "schedule": 60.0},
 }
 
 LOGGING = {

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from apps.dashboards import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("", views.OverviewPage.as_view(), name="overview"),
+    path("projects/<slug:slug>/", views.ProjectPage.as_view(), name="project"),
+    path(
+        "projects/<slug:slug>/deployments/",
+        views.DeploymentListPage.as_view(),
+        name="deployments",
+    ),
+    path(
+        "projects/<slug:slug>/deployments/<int:pk>/",
+        views.DeploymentDetailPage.as_view(),
+        name="deployment",
+    ),
+    path("projects/<slug:slug>/incidents/", views.IncidentListPage.as_view(), name="incidents"),
+    path(
+        "projects/<slug:slug>/incidents/<int:pk>/",
+        views.IncidentDetailPage.as_view(),
+        name="incident",
+    ),
+]

@@ -1,0 +1,279 @@
+"""Server-rendered pages for engineering managers. Figures come from the metrics selectors;
+these views only pick the scope, call selectors and render."""
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views import View
+
+from apps.connections.models import Project
+from apps.dashboards.csv_export import csv_response
+from apps.dashboards.filters import DeploymentPageFilter, IncidentPageFilter
+from apps.dashboards.formatting import headline_cards
+from apps.dashboards.periods import Period, PeriodForm
+from apps.deployments.models import Deployment
+from apps.deployments.selectors import (
+    deployment_commits_with_lead_time,
+    deployment_list,
+    project_services,
+)
+from apps.issues.models import Issue
+from apps.issues.selectors import issue_list
+
+PAGE_SIZE = 50
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if value else ""
+
+
+class ProjectPageMixin(LoginRequiredMixin):
+    def project(self, slug: str) -> Project:
+        return get_object_or_404(Project, slug=slug)
+
+
+class DeploymentListPage(ProjectPageMixin, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        project = self.project(slug)
+        queryset = deployment_list(project_id=project.pk)
+        filterset = DeploymentPageFilter(request.GET, queryset=queryset, tz=project.tz)
+        rows: QuerySet[Deployment] = filterset.qs
+        if request.GET.get("format") == "csv":
+            return csv_response(
+                filename=f"{project.slug}-deployments.csv",
+                header=[
+                    "id",
+                    "external_id",
+                    "name",
+                    "environment",
+                    "result",
+                    "service",
+                    "repository",
+                    "commit_sha",
+                    "started_at",
+                    "finished_at",
+                    "commit_count",
+                    "is_rollback",
+                    "is_hotfix",
+                ],
+                rows=rows.iterator(chunk_size=2000),
+                to_row=lambda d: [
+                    d.pk,
+                    d.external_id,
+                    d.name,
+                    d.environment,
+                    d.result,
+                    d.service,
+                    d.repository.url if d.repository else "",
+                    d.commit_sha,
+                    _iso(d.started_at),
+                    _iso(d.finished_at),
+                    d.commit_count,
+                    d.is_rollback,
+                    d.is_hotfix,
+                ],
+            )
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "dashboards/deployment_list.html",
+            {"project": project, "filter": filterset, "page": page},
+        )
+
+
+class DeploymentDetailPage(ProjectPageMixin, View):
+    def get(self, request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        project = self.project(slug)
+        deployment = get_object_or_404(
+            Deployment.objects.select_related("repository", "connection"), pk=pk, project=project
+        )
+        commits = list(deployment_commits_with_lead_time(deployment=deployment))
+        for dc in commits:
+            counted_here = dc.first_deployment_id == deployment.pk
+            dc.lead_time = (
+                deployment.finished_at - dc.commit.start_at
+                if counted_here and dc.commit.start_at and deployment.finished_at
+                else None
+            )
+        return render(
+            request,
+            "dashboards/deployment_detail.html",
+            {
+                "project": project,
+                "deployment": deployment,
+                "commits": commits,
+                "incidents": deployment.incidents.order_by("created_at"),
+                "remediates": deployment.remediates.order_by("finished_at"),
+                "remediated_by": deployment.remediated_by.order_by("finished_at"),
+            },
+        )
+
+
+class IncidentListPage(ProjectPageMixin, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        project = self.project(slug)
+        queryset = issue_list(project_id=project.pk).filter(is_incident=True)
+        filterset = IncidentPageFilter(request.GET, queryset=queryset, tz=project.tz)
+        rows: QuerySet[Issue] = filterset.qs
+        if request.GET.get("format") == "csv":
+            return csv_response(
+                filename=f"{project.slug}-incidents.csv",
+                header=[
+                    "id",
+                    "key",
+                    "title",
+                    "status",
+                    "service",
+                    "created_at",
+                    "resolved_at",
+                    "time_to_restore_seconds",
+                    "deployment_id",
+                    "link_method",
+                ],
+                rows=rows.iterator(chunk_size=2000),
+                to_row=lambda i: [
+                    i.pk,
+                    i.issue_key,
+                    i.title,
+                    i.status,
+                    i.service,
+                    _iso(i.created_at),
+                    _iso(i.resolved_at),
+                    int((i.resolved_at - i.created_at).total_seconds()) if i.resolved_at else "",
+                    i.deployment_id or "",
+                    i.link_method,
+                ],
+            )
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "dashboards/incident_list.html",
+            {"project": project, "filter": filterset, "page": page},
+        )
+
+
+class IncidentDetailPage(ProjectPageMixin, View):
+    def get(self, request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        project = self.project(slug)
+        incident = get_object_or_404(
+            Issue.objects.select_related("deployment", "resolved_by", "connection"),
+            pk=pk,
+            project=project,
+            is_incident=True,
+        )
+        time_to_restore = (
+            incident.resolved_at - incident.created_at if incident.resolved_at else None
+        )
+        recovery = (
+            incident.resolved_at - incident.deployment.finished_at
+            if incident.resolved_at and incident.deployment and incident.deployment.finished_at
+            else None
+        )
+        return render(
+            request,
+            "dashboards/incident_detail.html",
+            {
+                "project": project,
+                "incident": incident,
+                "time_to_restore": time_to_restore,
+                "recovery": recovery,
+            },
+        )
+
+
+def _report(**kwargs: Any) -> dict[str, Any]:
+    """The metrics report of METRICS.md for one scope (the same dict the metrics API returns)."""
+    from apps.metrics.selectors import dora_report
+
+    return dora_report(**kwargs)
+
+
+def _project_report(request: HttpRequest, project: Project, period: Period, interval: str | None):
+    return _report(
+        project=project,
+        environment=request.GET.get("environment") or "PRODUCTION",
+        service=request.GET.get("service") or None,
+        since=period.since,
+        until=period.until,
+        interval=interval,
+    )
+
+
+class OverviewPage(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = PeriodForm(request.GET)
+        period = form.get_period()
+        rows = [
+            {
+                "project": project,
+                "cards": headline_cards(
+                    _report(project=project, since=period.since, until=period.until),
+                    _report(project=project, since=period.previous().since, until=period.since),
+                ),
+            }
+            for project in Project.objects.order_by("name")
+        ]
+        return render(
+            request,
+            "dashboards/overview.html",
+            {"rows": rows, "period": period, "form": form},
+        )
+
+
+class ProjectPage(ProjectPageMixin, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        project = self.project(slug)
+        form = PeriodForm(request.GET)
+        period = form.get_period()
+        current = _project_report(request, project, period, interval="week")
+        previous = _project_report(request, project, period.previous(), interval=None)
+        unlinked = issue_list(project_id=project.pk).filter(
+            is_incident=True,
+            deployment__isnull=True,
+            created_at__gte=period.bounds(project.tz)[0],
+            created_at__lt=period.bounds(project.tz)[1],
+        )
+        return render(
+            request,
+            "dashboards/project.html",
+            {
+                "project": project,
+                "form": form,
+                "period": period,
+                "report": current,
+                "cards": headline_cards(current, previous),
+                "unlinked_count": unlinked.count(),
+                "chart_data": _chart_data(current),
+                "services": project_services(project_id=project.pk),
+            },
+        )
+
+
+def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
+    series = report.get("series") or []
+    return {
+        "labels": [point["start"] for point in series],
+        "deployments": [point["deployments"] for point in series],
+        "lead_time_hours": [
+            None
+            if point["lead_time_median_seconds"] is None
+            else round(point["lead_time_median_seconds"] / 3600, 2)
+            for point in series
+        ],
+        "change_failure_rate": [
+            None
+            if point["change_failure_rate"] is None
+            else round(point["change_failure_rate"] * 100, 1)
+            for point in series
+        ],
+        "time_to_restore_hours": [
+            None
+            if point["time_to_restore_median_seconds"] is None
+            else round(point["time_to_restore_median_seconds"] / 3600, 2)
+            for point in series
+        ],
+    }
