@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
@@ -26,8 +27,16 @@ urlpatterns = [
     path("api/v1/deployments", DeploymentListView.as_view(), name="deployment-list"),
     path("api/v1/issues", IssueListView.as_view(), name="issue-list"),
     path("", include("apps.integrations.urls")),
+    path("", include("apps.events.urls")),
     path("", include("apps.dashboards.urls")),
 ]
 
 handler404 = "apps.core.exceptions.handler404"
 handler500 = "apps.core.exceptions.handler500"
+
+if settings.DORAHUB_BENCH_ENDPOINT:
+    from django.views.decorators.csrf import csrf_exempt
+
+    from apps.core.views import bench_bare
+
+    urlpatterns.insert(0, path("bench/bare", csrf_exempt(bench_bare), name="bench-bare"))

@@ -10,3 +10,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     body = {"status": "ok" if database == "ok" else "down", "database": database}
     body["broker"] = broker_status()
     return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def bench_bare(request: HttpRequest) -> JsonResponse:
+    """A bare Django JSON endpoint: the ceiling the ingest benchmark compares against.
+    Mounted only when DORAHUB_BENCH_ENDPOINT is set."""
+    return JsonResponse({"ok": True})

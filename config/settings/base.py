@@ -115,6 +115,8 @@ DORAHUB_TOKEN_TOUCH_SECONDS = env.int("DORAHUB_TOKEN_TOUCH_SECONDS", default=60)
 # DORA 2023 is the default benchmark table; 2021 is kept for comparison (METRICS.md).
 DORAHUB_BENCHMARK = env.str("DORAHUB_BENCHMARK", default="2023")
 DORAHUB_INBOX_RETENTION_DAYS = env.int("DORAHUB_INBOX_RETENTION_DAYS", default=90)
+# Exposes /bench/bare, the baseline of bench/ingest.py; never set it in production.
+DORAHUB_BENCH_ENDPOINT = env.bool("DORAHUB_BENCH_ENDPOINT", default=False)
 # Outgoing trigger deliveries: retries after the first attempt (60 s doubling, capped at 8 h:
 # 11 retries span about a day).
 DORAHUB_TRIGGER_MAX_RETRIES = env.int("DORAHUB_TRIGGER_MAX_RETRIES", default=11)
