@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from apps.connections.forms import ConnectionAdminForm
+from apps.connections.hygiene import purge_connection_data
 from apps.connections.models import ApiToken, Connection, Project
 from apps.connections.services import issue_token, revoke_token
 from apps.ingest.selectors import delivery_counts
@@ -41,7 +42,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ApiTokenInline]
-    actions = ["issue_new_token"]
+    actions = ["issue_new_token", "purge_data"]
     readonly_fields = ["inbox_last_24h", "setup_examples"]
 
     def get_fields(self, request: HttpRequest, obj: Connection | None = None) -> list[str]:
@@ -93,6 +94,14 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="signing secret")
     def signed(self, obj: Connection) -> bool:
         return obj.has_signing_secret
+
+    @admin.action(description="Delete all data these connections sent (keeps the connections)")
+    def purge_data(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            deleted = purge_connection_data(connection=connection)
+            self.message_user(
+                request, f"{connection.name}: deleted {sum(deleted.values())} rows {deleted}."
+            )
 
     @admin.action(description="Issue a new API token (shown once)")
     def issue_new_token(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
