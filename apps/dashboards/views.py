@@ -1,6 +1,7 @@
 """Server-rendered pages for engineering managers. Figures come from the metrics selectors;
 these views only pick the scope, call selectors and render."""
 
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -23,6 +24,7 @@ from apps.deployments.selectors import (
 )
 from apps.issues.models import Issue
 from apps.issues.selectors import issue_list
+from apps.metrics.selectors import Scope, dora_by_project, dora_report
 
 PAGE_SIZE = 50
 
@@ -185,37 +187,48 @@ class IncidentDetailPage(ProjectPageMixin, View):
         )
 
 
-def _report(**kwargs: Any) -> dict[str, Any]:
-    """The metrics report of METRICS.md for one scope (the same dict the metrics API returns)."""
-    from apps.metrics.selectors import dora_report
-
-    return dora_report(**kwargs)
+def _figures_dict(figures: Any) -> dict[str, Any]:
+    return asdict(figures)
 
 
-def _project_report(request: HttpRequest, project: Project, period: Period, interval: str | None):
-    return _report(
-        project=project,
-        environment=request.GET.get("environment") or "PRODUCTION",
-        service=request.GET.get("service") or None,
-        since=period.since,
-        until=period.until,
+def _project_report(
+    request: HttpRequest, project: Project, period: Period, *, interval: str
+) -> dict[str, Any]:
+    """The metrics selectors' report for the page's scope, as plain data for templates."""
+    report = dora_report(
+        scope=Scope(
+            project=project,
+            since=period.since,
+            until=period.until,
+            environment=request.GET.get("environment") or "PRODUCTION",
+            service=request.GET.get("service") or "",
+        ),
         interval=interval,
     )
+    return {
+        **_figures_dict(report.figures),
+        "series": [asdict(point) for point in report.series],
+        "scope": {"environment": report.scope.environment, "service": report.scope.service},
+        "source": report.source,
+    }
 
 
 class OverviewPage(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = PeriodForm(request.GET)
         period = form.get_period()
+        projects = list(Project.objects.order_by("name"))
+        previous_period = period.previous()
+        current = dora_by_project(projects=projects, since=period.since, until=period.until)
+        previous = dora_by_project(
+            projects=projects, since=previous_period.since, until=previous_period.until
+        )
         rows = [
             {
-                "project": project,
-                "cards": headline_cards(
-                    _report(project=project, since=period.since, until=period.until),
-                    _report(project=project, since=period.previous().since, until=period.since),
-                ),
+                "project": now.project,
+                "cards": headline_cards(_figures_dict(now.figures), _figures_dict(before.figures)),
             }
-            for project in Project.objects.order_by("name")
+            for now, before in zip(current, previous, strict=True)
         ]
         return render(
             request,
@@ -230,7 +243,15 @@ class ProjectPage(ProjectPageMixin, View):
         form = PeriodForm(request.GET)
         period = form.get_period()
         current = _project_report(request, project, period, interval="week")
-        previous = _project_report(request, project, period.previous(), interval=None)
+        before = period.previous()
+        (previous_figures,) = dora_by_project(
+            projects=[project],
+            since=before.since,
+            until=before.until,
+            environment=request.GET.get("environment") or "PRODUCTION",
+            service=request.GET.get("service") or "",
+        )
+        previous = _figures_dict(previous_figures.figures)
         unlinked = issue_list(project_id=project.pk).filter(
             is_incident=True,
             deployment__isnull=True,
@@ -256,7 +277,7 @@ class ProjectPage(ProjectPageMixin, View):
 def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
     series = report.get("series") or []
     return {
-        "labels": [point["start"] for point in series],
+        "labels": [point["start"].isoformat() for point in series],
         "deployments": [point["deployments"] for point in series],
         "lead_time_hours": [
             None

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from apps.connections.models import Connection
 from apps.connections.services import create_connection, get_or_create_project
-from apps.deployments.services import CommitRef, DeploymentData, record_change, upsert_deployment
+from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
 from apps.issues.services import IssueData, upsert_issue
 
 
@@ -26,6 +26,18 @@ TEAMS = (
     DemoTeam("shop", "Shop", ("acme/shop-web", "acme/shop-api"), 9.0, 0.05, 0.06),
     DemoTeam("payments", "Payments", ("acme/payments",), 3.0, 0.10, 0.12),
     DemoTeam("search", "Search", ("acme/search", "acme/indexer"), 0.8, 0.15, 0.2),
+)
+
+
+MESSAGES = (
+    "fix: handle empty cart totals (#{n})",
+    "feat: coupon codes at checkout (#{n})",
+    "chore: bump dependencies (#{n})",
+    "perf: cache product lookups (#{n})",
+    "refactor: split payment adapters (#{n})",
+    "fix: retry flaky upstream call (#{n})",
+    "feat: search suggestions (#{n})",
+    "docs: runbook for on-call (#{n})",
 )
 
 
@@ -74,17 +86,15 @@ def _seed_team(
         repo = rng.choice(team.repos)
         refs = []
         for _ in range(rng.randint(1, 20)):
-            sha = f"{rng.getrandbits(160):040x}"
             authored = moment - timedelta(hours=rng.uniform(0.5, 24 * rng.choice((1, 2, 5, 12))))
-            record_change(
-                project=connection.project,
-                sha=sha,
-                reported_at=authored + timedelta(minutes=rng.uniform(1, 30)),
-                authored_at=authored,
-                repo_url=f"https://github.com/{repo}",
-                message=f"change {counter}",
+            refs.append(
+                CommitRef(
+                    sha=f"{rng.getrandbits(160):040x}",
+                    repo_url=f"https://github.com/{repo}",
+                    message=rng.choice(MESSAGES).format(n=counter),
+                    authored_at=authored,
+                )
             )
-            refs.append(CommitRef(sha=sha, repo_url=f"https://github.com/{repo}"))
             summary.changes += 1
         failed_attempt = rng.random() < team.failure_rate
         finished = moment + timedelta(minutes=rng.uniform(3, 25))
