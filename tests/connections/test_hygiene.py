@@ -63,10 +63,9 @@ def test_purge_requires_confirmation(sender):
 def test_prune_inbox_keeps_recent_and_unprocessed_deliveries(api, sender):
     send(api, sender)
     old = timezone.now() - timedelta(days=100)
-    Delivery.objects.update(received_at=old)
-    Delivery.objects.filter(pk=Delivery.objects.first().pk).update(
-        processed_at=None, status="accepted"
-    )
+    Delivery.objects.update(received_at=old, processed_at=old)
+    unprocessed = Delivery.objects.order_by("id").first()
+    Delivery.objects.filter(pk=unprocessed.pk).update(processed_at=None, status="accepted")
     api.post(
         f"/api/v1/connections/{sender.connection.pk}/deployments",
         data=DEPLOYMENT | {"id": "fresh"},
