@@ -1,0 +1,1 @@
+"""Codacy Pulse compatibility: its ingestion webhook, its CLI's bodies and field names."""
