@@ -96,6 +96,12 @@ class LenientCharField(serializers.CharField):
         kwargs.setdefault("default", "")
         super().__init__(**kwargs)
 
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        # DRF answers null itself (as None) before to_internal_value; the models want "".
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data: Any) -> str:
         if data is None:
             return ""

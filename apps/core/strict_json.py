@@ -6,6 +6,7 @@ message that says where the problem is.
 """
 
 import json
+import unicodedata
 from typing import Any
 
 MAX_DEPTH = 64
@@ -62,8 +63,20 @@ def loads(body: bytes | str) -> Any:
             text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
     except json.JSONDecodeError as exc:
-        raise MalformedJSON(exc.msg, line=exc.lineno, column=exc.colno) from None
+        message = exc.msg
+        found = text[exc.pos] if exc.pos < len(text) else ""
+        if found and not found.isascii():
+            # Invisible or look-alike characters (a no-break space, curly quotes pasted from a
+            # wiki page) are the usual culprits; name them, since the sender cannot see them.
+            name = unicodedata.name(found, "character")
+            message = f"{message}; found U+{ord(found):04X} {name}"
+        raise MalformedJSON(message, line=exc.lineno, column=exc.colno) from None
     except RecursionError:
         raise MalformedJSON(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    except MalformedJSON:
+        raise
+    except ValueError:
+        # Python refuses to convert integers of thousands of digits (a denial-of-service guard).
+        raise MalformedJSON("A number in the JSON has too many digits") from None
     _depth(value, MAX_DEPTH)
     return value

@@ -1,0 +1,145 @@
+"""Cirrus CI webhook deliveries, authenticated by the HMAC signature of the body."""
+
+import hashlib
+import hmac
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
+
+from apps.ci.services import JobWrite, PipelineWrite, record_build, record_job
+from apps.connections.models import Connection
+from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.integrations.cirrus.serializers import EVENTS, CirrusEventSerializer, flatten, prefixed
+
+SIGNATURE_HEADER = "X-Cirrus-Signature"
+EVENT_HEADER = "X-Cirrus-Event"
+
+
+def expected_signature(*, secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _state(write: PipelineWrite | JobWrite) -> str:
+    if write.stale:
+        return "stale"
+    return "created" if write.created else "updated" if write.changed else "unchanged"
+
+
+@register
+class CirrusReceiver(Receiver):
+    route = "cirrus"
+
+    def authenticate(self, inbound: Inbound, connection: Connection) -> None:
+        if not connection.is_active:
+            raise AuthenticationFailed("This connection is disabled.", code="connection_inactive")
+        presented = (inbound.headers.get(SIGNATURE_HEADER) or "").strip().lower()
+        secret = connection.get_signing_secret()
+        if not presented:
+            if connection.setting("allow_unsigned"):
+                return
+            raise AuthenticationFailed(
+                f"Missing {SIGNATURE_HEADER}: set the same secret token in Cirrus CI and on "
+                "this connection.",
+                code="signature_missing",
+            )
+        if not secret:
+            if connection.setting("allow_unsigned"):
+                return
+            raise AuthenticationFailed(
+                "This connection has no signing secret to check the signature with.",
+                code="signature_unverifiable",
+            )
+        expected = expected_signature(secret=secret, body=inbound.body)
+        if not hmac.compare_digest(expected.encode(), presented.encode("utf-8", "replace")):
+            raise AuthenticationFailed(
+                f"{SIGNATURE_HEADER} does not match the body.", code="signature_invalid"
+            )
+
+    def delivery_id(self, inbound: Inbound) -> str:
+        # Cirrus sends no delivery id: the same event with a byte-identical body is the same
+        # delivery retried.
+        event = (inbound.headers.get(EVENT_HEADER) or "").encode("utf-8", "replace")
+        digest = hashlib.sha256(event + b"\n" + inbound.body).hexdigest()
+        return super().delivery_id(inbound) or f"sha256:{digest}"
+
+    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        event = (inbound.headers.get(EVENT_HEADER) or "").strip().lower()
+        if event not in EVENTS:
+            problem = (
+                f"Unknown event {event!r}; expected one of {', '.join(EVENTS)}."
+                if event
+                else "This header is required."
+            )
+            raise serializers.ValidationError({EVENT_HEADER: [problem]})
+        if event == "audit_event":
+            return Outcome(
+                status_code=status.HTTP_202_ACCEPTED,
+                body={"event": event, "status": "ignored"},
+            )
+        flat, prefix = flatten(payload)
+        serializer = CirrusEventSerializer(data=flat, event=event)
+        if not serializer.is_valid():
+            raise serializers.ValidationError(prefixed(serializer.errors, prefix))
+        received_at = timezone.now()
+        build = record_build(
+            connection=connection, data=serializer.build_data(), received_at=received_at
+        )
+        task = None
+        if event == "task":
+            task = record_job(
+                connection=connection,
+                data=serializer.task_data(),
+                received_at=received_at,
+                pipeline=build.pipeline,
+            )
+        return self._outcome(event=event, build=build, task=task)
+
+    @staticmethod
+    def _outcome(*, event: str, build: PipelineWrite, task: JobWrite | None) -> Outcome:
+        effects: dict[str, list[Any]] = {}
+        if build.changed:
+            effects["pipelines"] = [build.pipeline.pk]
+        if task is not None and task.changed:
+            effects["jobs"] = [task.job.pk]
+        deployment = task.deployment if task is not None else None
+        if deployment is not None and deployment.changed:
+            effects["deployments"] = [deployment.deployment.pk]
+        pipeline = build.pipeline
+        body: dict[str, Any] = {
+            "event": event,
+            "build": {
+                "id": pipeline.pk,
+                "external_id": pipeline.external_id,
+                "status": _state(build),
+                "build_status": pipeline.status,
+                "original_status": pipeline.original_status,
+            },
+            "task": None,
+            "deployment": None,
+        }
+        if task is not None:
+            body["task"] = {
+                "id": task.job.pk,
+                "external_id": task.job.external_id,
+                "status": _state(task),
+                "task_status": task.job.status,
+                "original_status": task.job.original_status,
+            }
+        if deployment is not None:
+            body["deployment"] = {
+                "id": deployment.deployment.pk,
+                "external_id": deployment.deployment.external_id,
+                "environment": deployment.deployment.environment,
+                "result": deployment.deployment.result,
+            }
+        changed = build.changed or (task is not None and task.changed)
+        stale = build.stale or (task is not None and task.stale)
+        # Cirrus counts only 200 as delivered.
+        return Outcome(
+            status_code=status.HTTP_200_OK,
+            body=body,
+            duplicate=not changed and not stale,
+            effects=effects,
+        )
