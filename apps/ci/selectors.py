@@ -1,22 +1,21 @@
 """Reads for CI health: success rate, duration percentiles, and what waits for approval.
 
 Percentiles follow METRICS.md (`percentile_cont`: linear interpolation between the two
-closest ranks) and are computed in the database on SQLite and PostgreSQL alike: a window
-query numbers each row by duration within its group and returns only the (at most two) rows
-around each wanted rank, so the rows read stay a handful per group however many builds there
-are. One aggregate query counts, one window query per percentile ranks.
+closest ranks) and are computed in the database with the metrics app's `Percentile`
+aggregate, the same on SQLite and PostgreSQL. One aggregate query counts, one computes the
+percentiles.
 """
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from django.db.models import Count, F, Q, QuerySet, Value, Window
-from django.db.models.functions import Ceil, Floor, RowNumber
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncWeek
 
 from apps.ci.models import CIStatus, Job, Pipeline
+from apps.metrics.aggregates import Percentile
 
 PERCENTILES: tuple[float, ...] = (0.5, 0.9)
 # Durations are those of runs that ran to the end; aborted and skipped runs would make CI
@@ -74,40 +73,22 @@ def duration_percentiles(
     fractions: Sequence[float] = PERCENTILES,
     group: str | None = None,
 ) -> dict[Any, dict[float, float | None]]:
-    """`percentile_cont` of `duration_seconds` per value of `group` (key None when ungrouped)."""
-    partition = [F(group)] if group else None
-    ranked = queryset.filter(duration_seconds__isnull=False).annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=partition,
-            order_by=[F("duration_seconds").asc(), F("pk").asc()],
-        ),
-        size=Window(Count("pk"), partition_by=partition),
-    )
-    found: dict[Any, dict[float, float | None]] = {}
-    for fraction in fractions:
-        position = Value(fraction) * (F("size") - 1)
-        rows = ranked.filter(rank__gte=Floor(position) + 1, rank__lte=Ceil(position) + 1)
-        fields = ["rank", "size", "duration_seconds", *([group] if group else [])]
-        by_group: dict[Any, list[tuple[int, int, int]]] = {}
-        for row in rows.values(*fields):
-            key = row[group] if group else None
-            by_group.setdefault(key, []).append((row["rank"], row["size"], row["duration_seconds"]))
-        for key, picked in by_group.items():
-            found.setdefault(key, {})[fraction] = _interpolate(picked, fraction)
-    return found
-
-
-def _interpolate(picked: Iterable[tuple[int, int, int]], fraction: float) -> float | None:
-    rows = sorted(picked)
-    if not rows:
-        return None
-    size = rows[0][1]
-    position = fraction * (size - 1)
-    lower = rows[0][2]
-    upper = rows[-1][2]
-    # Rounded: the float residue of the interpolation is noise, not precision.
-    return round(lower + (upper - lower) * (position - math.floor(position)), 6)
+    """`percentile_cont` of `duration_seconds` per value of `group` (key None when ungrouped),
+    with the metrics app's one `Percentile` aggregate: one query whatever the group count."""
+    timed = queryset.filter(duration_seconds__isnull=False).order_by()
+    aggregates = {
+        f"p{index}": Percentile("duration_seconds", fraction=fraction)
+        for index, fraction in enumerate(fractions)
+    }
+    if group is None:
+        row = timed.aggregate(**aggregates)
+        if all(value is None for value in row.values()):
+            return {}
+        return {None: {f: row[f"p{i}"] for i, f in enumerate(fractions)}}
+    return {
+        row[group]: {f: row[f"p{i}"] for i, f in enumerate(fractions)}
+        for row in timed.values(group).annotate(**aggregates)
+    }
 
 
 def ci_health(
@@ -207,3 +188,30 @@ def on_hold(
             )
     items.sort(key=lambda item: item.since or _LATEST)
     return items
+
+
+def duration_trend(
+    *, project_id: int, since: datetime, until: datetime, tz: Any, level: Level = "builds"
+) -> list[dict[str, Any]]:
+    """Median duration and runs per week (Monday, in `tz`) of runs that ran to the end."""
+    base = _base(level=level, project_id=project_id, repository=None, branch=None)
+    rows = (
+        base.filter(finished_at__gte=since, finished_at__lt=until, status__in=_TIMED)
+        .annotate(week=TruncWeek("finished_at", tzinfo=tz))
+        .values("week")
+        .annotate(
+            runs=Count("pk"),
+            median=Percentile("duration_seconds", fraction=0.5),
+            succeeded=Count("pk", filter=Q(status=CIStatus.SUCCESS)),
+        )
+        .order_by("week")
+    )
+    return [
+        {
+            "week": row["week"].date() if hasattr(row["week"], "date") else row["week"],
+            "runs": row["runs"],
+            "median_duration_seconds": row["median"],
+            "success_rate": row["succeeded"] / row["runs"] if row["runs"] else None,
+        }
+        for row in rows
+    ]

@@ -6,6 +6,7 @@ message that says where the problem is.
 """
 
 import json
+import math
 import unicodedata
 from typing import Any
 
@@ -31,6 +32,13 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise MalformedJSON(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise MalformedJSON(f"The number {text[:40]} is out of range")
+    return value
 
 
 def _depth(value: Any, limit: int) -> None:
@@ -60,7 +68,10 @@ def loads(body: bytes | str) -> Any:
         raise MalformedJSON("Body is empty; expected a JSON object")
     try:
         value = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
         )
     except json.JSONDecodeError as exc:
         message = exc.msg

@@ -18,6 +18,7 @@ urlpatterns = [
         name="deployment",
     ),
     path("projects/<slug:slug>/incidents/", views.IncidentListPage.as_view(), name="incidents"),
+    path("projects/<slug:slug>/ci/", views.CIPage.as_view(), name="ci"),
     path(
         "projects/<slug:slug>/incidents/<int:pk>/",
         views.IncidentDetailPage.as_view(),

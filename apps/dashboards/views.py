@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
+from apps.ci.selectors import ci_health, ci_health_breakdown, duration_trend, on_hold
 from apps.connections.models import Project
 from apps.dashboards.csv_export import csv_response
 from apps.dashboards.filters import DeploymentPageFilter, IncidentPageFilter
@@ -298,3 +299,37 @@ def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
             for point in series
         ],
     }
+
+
+class CIPage(ProjectPageMixin, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        project = self.project(slug)
+        form = PeriodForm(request.GET)
+        period = form.get_period()
+        start, end = period.bounds(project.tz)
+        health = ci_health(project_id=project.pk, since=start, until=end)
+        trend = duration_trend(project_id=project.pk, since=start, until=end, tz=project.tz)
+        return render(
+            request,
+            "dashboards/ci.html",
+            {
+                "project": project,
+                "form": form,
+                "period": period,
+                "health": health,
+                "waiting": on_hold(project_id=project.pk),
+                "by_repository": ci_health_breakdown(
+                    project_id=project.pk, since=start, until=end, group_by="repository"
+                ),
+                "chart_data": {
+                    "labels": [row["week"].isoformat() for row in trend],
+                    "median_minutes": [
+                        None
+                        if row["median_duration_seconds"] is None
+                        else round(row["median_duration_seconds"] / 60, 2)
+                        for row in trend
+                    ],
+                    "runs": [row["runs"] for row in trend],
+                },
+            },
+        )

@@ -162,7 +162,8 @@ def test_breakdown_per_branch(cirrus):
         ("main", 4, 1.0),
         ("dev", 1, 0.0),
     ]
-    assert (rows[0]["median_duration_seconds"], rows[0]["p90_duration_seconds"]) == (4.0, 7.8)
+    assert rows[0]["median_duration_seconds"] == 4.0
+    assert rows[0]["p90_duration_seconds"] == pytest.approx(7.8)
 
 
 def test_breakdown_per_repository_names_it(cirrus):
@@ -197,12 +198,11 @@ def test_the_breakdown_reads_a_bounded_number_of_rows_and_queries(
     assert {r["median_duration_seconds"] for r in rows} == {15.0}
 
 
-def test_percentiles_fetch_only_the_rows_around_each_rank(cirrus):
+def test_percentiles_are_one_aggregate_query_however_many_builds(cirrus):
     builds(cirrus, range(1, 1001), status="SUCCESS")
 
     with CaptureQueriesContext(connection) as queries:
         found = duration_percentiles(Pipeline.objects.all(), fractions=(0.5,))
 
     assert found == {None: {0.5: 500.5}}
-    [query] = queries.captured_queries
-    assert "ROW_NUMBER" in query["sql"].upper()
+    assert len(queries.captured_queries) == 1

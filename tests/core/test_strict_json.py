@@ -12,6 +12,7 @@ from apps.core.strict_json import MalformedJSON, loads
         (b"[" * 100 + b"]" * 100, "nested deeper"),
         (b"", "empty"),
         (b'{"a": 1,}', "line 1, column 9"),
+        (b'{"a": 1e999}', "out of range"),
     ],
 )
 def test_bad_bodies_are_refused_with_a_reason(body, fragment):
