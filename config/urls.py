@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/deployments", DeploymentListView.as_view(), name="deployment-list"),
     path("api/v1/issues", IssueListView.as_view(), name="issue-list"),
+    path("", include("apps.metrics.urls")),
     path("", include("apps.integrations.urls")),
     path("", include("apps.events.urls")),
     path("", include("apps.dashboards.urls")),

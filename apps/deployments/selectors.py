@@ -45,3 +45,7 @@ def project_services(*, project_id: int) -> list[str]:
         .distinct()
         .order_by("service")
     )
+
+
+def deployment_by_external_id(*, connection_id: int, external_id: str) -> Deployment | None:
+    return Deployment.objects.filter(connection_id=connection_id, external_id=external_id).first()

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Least
 
 from apps.connections.models import Connection, Project
@@ -32,7 +32,7 @@ class CommitRef:
 class DeploymentData:
     """A deployment in DORA Hub's vocabulary, whatever the sender called things."""
 
-    finished_at: datetime
+    finished_at: datetime | None  # None while in progress
     commits: Sequence[CommitRef]
     external_id: str = ""
     environment: str = "PRODUCTION"
@@ -150,7 +150,8 @@ def record_change(
     """Record a reported change (Pulse `change`, a push, a merged PR); its start is the earliest
     time ever known for it, so reports arriving in any order give the same lead time."""
     repositories = ensure_repositories(project=project, urls=[repo_url])
-    created = not Commit.objects.filter(project=project, sha=sha).exists()
+    known = Commit.objects.filter(project=project, sha=sha).values_list("start_at").first()
+    created = known is None
     ref = CommitRef(sha=sha, repo_url=repo_url, message=message, authored_at=authored_at)
     commit = ensure_commits(
         project=project, refs=[ref], repositories=repositories, service=service
@@ -166,7 +167,53 @@ def record_change(
     if updates:
         Commit.objects.filter(pk=commit.pk).update(**updates)
         commit.refresh_from_db()
-    return commit, created or bool(updates)
+    moved = known is not None and commit.start_at != known[0]
+    if moved:
+        _mark_shipped_days_dirty(project=project, commit_ids=[commit.pk])
+    return commit, created or moved or bool(updates)
+
+
+def record_changes(
+    *, project: Project, refs: Sequence[CommitRef], reported_at: datetime | None, service: str = ""
+) -> int:
+    """Record many reported changes at once (a push) by `record_change`'s rules, in a number
+    of queries that does not grow with the commits; returns how many were new."""
+    refs = list({ref.sha: ref for ref in refs}.values())
+    if not refs:
+        return 0
+    shas = [ref.sha for ref in refs]
+    known = dict(
+        Commit.objects.filter(project=project, sha__in=shas).values_list("sha", "start_at")
+    )
+    repositories = ensure_repositories(project=project, urls=[ref.repo_url for ref in refs])
+    ensure_commits(project=project, refs=refs, repositories=repositories, service=service)
+    if reported_at is not None:
+        Commit.objects.filter(project=project, sha__in=shas).filter(
+            Q(reported_at__isnull=True) | Q(reported_at__gt=reported_at)
+        ).update(
+            reported_at=reported_at,
+            start_at=Coalesce(Least(F("start_at"), Value(reported_at)), Value(reported_at)),
+        )
+    if known:
+        after = Commit.objects.filter(project=project, sha__in=list(known)).values_list(
+            "pk", "sha", "start_at"
+        )
+        moved = [pk for pk, sha, start_at in after if start_at != known[sha]]
+        if moved:
+            _mark_shipped_days_dirty(project=project, commit_ids=moved)
+    return len(refs) - len(known)
+
+
+def _mark_shipped_days_dirty(*, project: Project, commit_ids: Sequence[int]) -> None:
+    """A change reported after its deployment moved its start: that lead time changed."""
+    shipped = Deployment.objects.filter(
+        deployment_commits__commit_id__in=commit_ids, finished_at__isnull=False
+    ).values_list("environment", "finished_at")
+    by_environment: dict[str, list[datetime]] = {}
+    for environment, finished_at in shipped:
+        by_environment.setdefault(environment, []).append(finished_at)
+    for environment, instants in by_environment.items():
+        mark_dirty(project=project, environment=environment, instants=instants)
 
 
 def upsert_deployment(*, connection: Connection, data: DeploymentData) -> UpsertResult:

@@ -2,4 +2,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("apps.integrations.devlake.urls")),
+    path("", include("apps.integrations.allstacks.urls")),
+    path("", include("apps.integrations.cirrus.urls")),
+    path("", include("apps.integrations.pulse.urls")),
+    path("", include("apps.integrations.github.urls")),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
 from apps.connections.models import Connection
+from apps.deployments.models import Deployment
 from apps.deployments.services import ensure_repositories
 from apps.events.services import record_event
 from apps.issues.models import Issue, IssueStatus
@@ -59,10 +60,15 @@ def is_incident(*, connection: Connection, issue_type: str) -> bool:
 
 
 def upsert_issue(
-    *, connection: Connection, data: IssueData, received_at: datetime | None = None
+    *,
+    connection: Connection,
+    data: IssueData,
+    received_at: datetime | None = None,
+    keep_resolution: bool = False,
 ) -> IssueWrite:
     """Create or update (connection, issue_key). Status DONE stamps `resolved_at` with the
-    payload's resolution time, else the time it was first seen done; re-opening clears it."""
+    payload's resolution time, else the time it was first seen done; re-opening clears it,
+    unless `keep_resolution` (senders that never re-open, only add a resolution: Pulse)."""
     received_at = received_at or timezone.now()
     digest = data.digest()
     with transaction.atomic(savepoint=False):
@@ -98,6 +104,8 @@ def upsert_issue(
         issue.caused_by_ref = data.caused_by_ref
         if data.status == IssueStatus.DONE:
             issue.resolved_at = data.resolved_at or issue.resolved_at or received_at
+        elif keep_resolution and issue.resolved_at is not None:
+            issue.status = IssueStatus.DONE
         else:
             issue.resolved_at = None
         issue.payload_digest = digest
@@ -107,7 +115,12 @@ def upsert_issue(
                     issue.save()
             except IntegrityError:
                 # A concurrent delivery created it: apply this one as an update.
-                return upsert_issue(connection=connection, data=data, received_at=received_at)
+                return upsert_issue(
+                    connection=connection,
+                    data=data,
+                    received_at=received_at,
+                    keep_resolution=keep_resolution,
+                )
         else:
             issue.save()
         _after_write(connection=connection, issue=issue, before=before)
@@ -115,9 +128,14 @@ def upsert_issue(
 
 
 def close_issue(
-    *, connection: Connection, issue_key: str, resolved_at: datetime | None = None
+    *,
+    connection: Connection,
+    issue_key: str,
+    resolved_at: datetime | None = None,
+    resolved_by: Deployment | None = None,
 ) -> IssueWrite:
-    """Mark an issue DONE; an issue closed twice keeps its first resolution time."""
+    """Mark an issue DONE; an issue closed twice keeps its first resolution time.
+    `resolved_by` is the deployment that remediated it (closing by deployment)."""
     with transaction.atomic(savepoint=False):
         issue = (
             Issue.objects.select_for_update()
@@ -132,7 +150,11 @@ def close_issue(
         issue.status = IssueStatus.DONE
         issue.resolved_at = issue.resolved_at or resolved_at or timezone.now()
         issue.payload_digest = ""  # a later re-post of the old payload must apply again
-        issue.save(update_fields=["status", "resolved_at", "payload_digest", "modified"])
+        fields = ["status", "resolved_at", "payload_digest", "modified"]
+        if resolved_by is not None:
+            issue.resolved_by = resolved_by
+            fields.append("resolved_by")
+        issue.save(update_fields=fields)
         _after_write(connection=connection, issue=issue, before=before)
     return IssueWrite(issue=issue, created=False, changed=True)
 
@@ -158,6 +180,14 @@ def _after_write(*, connection: Connection, issue: Issue, before: dict[str, Any]
     ]
     environment = issue.deployment.environment if issue.deployment_id else "PRODUCTION"
     mark_dirty(project=connection.project, environment=environment, instants=instants)
+    # The linked deployment's "failed" and the resolving one's "rework" may have changed too.
+    for deployment in (issue.deployment, issue.resolved_by):
+        if deployment is not None and deployment.finished_at is not None:
+            mark_dirty(
+                project=connection.project,
+                environment=deployment.environment,
+                instants=[deployment.finished_at],
+            )
     repo = issue.repository.name if issue.repository else ""
     data = {"issue_id": issue.pk, "issue_key": issue.issue_key, "service": issue.service}
     if before["created_at"] is None and issue.is_incident:

@@ -115,6 +115,10 @@ DORAHUB_TOKEN_TOUCH_SECONDS = env.int("DORAHUB_TOKEN_TOUCH_SECONDS", default=60)
 # DORA 2023 is the default benchmark table; 2021 is kept for comparison (METRICS.md).
 DORAHUB_BENCHMARK = env.str("DORAHUB_BENCHMARK", default="2023")
 DORAHUB_INBOX_RETENTION_DAYS = env.int("DORAHUB_INBOX_RETENTION_DAYS", default=90)
+# Metric snapshots are rebuilt this long after a write, so a burst of deliveries coalesces.
+DORAHUB_RECOMPUTE_DELAY_SECONDS = env.int("DORAHUB_RECOMPUTE_DELAY_SECONDS", default=5)
+# Accepted deliveries still unprocessed after this long are re-enqueued by the reconciliation.
+DORAHUB_RECONCILE_AFTER_SECONDS = env.int("DORAHUB_RECONCILE_AFTER_SECONDS", default=120)
 # Exposes /bench/bare, the baseline of bench/ingest.py; never set it in production.
 DORAHUB_BENCH_ENDPOINT = env.bool("DORAHUB_BENCH_ENDPOINT", default=False)
 # Outgoing trigger deliveries: retries after the first attempt (60 s doubling, capped at 8 h:
@@ -155,6 +159,14 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache coordinates workers (the pending-recompute flag), so it is shared when Redis is there.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 # No broker configured: tasks run in-process so `make run` stays one process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -170,7 +182,15 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish while the broker is down must fail fast: the inbox keeps the delivery and the
 # reconciliation task re-enqueues it later.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    # Longer than the longest trigger retry wait (8 h), so Redis does not hand a scheduled
+    # retry to a second worker; a message lost with a killed worker is found sooner by the
+    # reconciliation tasks, which look at the database, not the broker.
+    "visibility_timeout": 9 * 3600,
+}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "apps.metrics.tasks.reconcile", "schedule": 300.0},

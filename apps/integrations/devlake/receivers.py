@@ -51,6 +51,11 @@ class DeploymentsReceiver(Receiver):
     serializer_class = DeploymentSerializer
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        if "identifier" in payload:
+            # Pulse-style body (`identifier`, epoch `timestamp`, a list of commit shas).
+            from apps.integrations.pulse.receivers import handle_native_deployment
+
+            return handle_native_deployment(connection=connection, payload=payload)
         serializer = self.serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
         data = serializer.to_data(received_at=timezone.now())

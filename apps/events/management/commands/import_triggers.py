@@ -1,0 +1,175 @@
+"""`import_triggers FILE`: keep triggers in a repository, in the shape of a CTO.ai ops.yml.
+
+    workflows:                      # or commands: / pipelines: / services: (CTO.ai)
+      - name: notify-release-bot
+        url: https://bots.example.com/dorahub
+        secret_env: RELEASE_BOT_SECRET   # or secret: "..."
+        events:
+          - "github:acme/*:pull_request.merged"
+          - "*:*:build.needs_approval"
+
+Items without `events` are not triggers and are skipped. The whole file is checked before
+anything is written, and re-importing updates the triggers of the same name.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from apps.events.models import Trigger
+from apps.events.patterns import InvalidPattern, parse
+from apps.events.services import save_trigger
+from apps.events.targets import TargetRefused, validate_target
+
+SECTIONS = ("workflows", "commands", "pipelines", "services")
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    where: str
+    name: str
+    patterns: list[str]
+    url: str
+    secret: str | None
+    description: str
+    is_active: bool
+
+
+class Command(BaseCommand):
+    help = "Create or update triggers from an ops.yml-style YAML file (idempotent by name)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="YAML file with workflows: (or commands/pipelines/...)")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check the file and report, write nothing"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        try:
+            document = yaml.safe_load(path.read_text())
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise CommandError(f"{path} is not valid YAML: {exc}") from None
+        specs, skipped = parse_document(document)
+        if not specs:
+            raise CommandError(f"{path} defines no triggers (no item with events: and url:).")
+        if options["dry_run"]:
+            for spec in specs:
+                self.stdout.write(f"would import {spec.name}: {', '.join(spec.patterns)}")
+            return
+        with transaction.atomic():
+            for spec in specs:
+                saved = save_trigger(
+                    name=spec.name,
+                    patterns=spec.patterns,
+                    url=spec.url,
+                    secret=spec.secret,
+                    description=spec.description,
+                    is_active=spec.is_active,
+                )
+                verb = "created" if saved.created else "updated"
+                self.stdout.write(f"{verb} {spec.name}: {', '.join(saved.trigger.patterns)}")
+        for where in skipped:
+            self.stdout.write(f"skipped {where}: no events:")
+
+
+def parse_document(document: Any) -> tuple[list[TriggerSpec], list[str]]:
+    """Every trigger in the document, or a CommandError naming each problem by its path."""
+    if not isinstance(document, dict):
+        raise CommandError("Expected a YAML mapping with a workflows: list.")
+    existing = set(Trigger.objects.values_list("name", flat=True))
+    specs: list[TriggerSpec] = []
+    skipped: list[str] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for section in SECTIONS:
+        items = document.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(f"{section}: must be a list")
+            continue
+        for index, item in enumerate(items):
+            where = f"{section}[{index}]"
+            if not isinstance(item, dict):
+                problems.append(f"{where}: must be a mapping")
+                continue
+            if "events" not in item:
+                skipped.append(where)
+                continue
+            spec, item_problems = _parse_item(where, item, existing=existing)
+            if spec is not None and spec.name in seen:
+                item_problems.append(f"{where}.name: {spec.name!r} appears twice")
+            problems.extend(item_problems)
+            if spec is not None and not item_problems:
+                seen.add(spec.name)
+                specs.append(spec)
+    if problems:
+        raise CommandError("Nothing imported:\n  " + "\n  ".join(problems))
+    return specs, skipped
+
+
+def _parse_item(
+    where: str, item: dict[str, Any], *, existing: set[str]
+) -> tuple[TriggerSpec | None, list[str]]:
+    problems: list[str] = []
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        problems.append(f"{where}.name: required, a string of at most 200 characters")
+        name = ""
+    patterns: list[str] = []
+    events = item.get("events")
+    if not isinstance(events, list) or not events:
+        problems.append(f"{where}.events: must be a non-empty list of event patterns")
+    else:
+        for position, text in enumerate(events):
+            try:
+                patterns.append(str(parse(text)))
+            except InvalidPattern as exc:
+                problems.append(f"{where}.events[{position}]: {exc}")
+    url = item.get("url")
+    if not isinstance(url, str) or not url.strip():
+        problems.append(f"{where}.url: required (where DORA Hub POSTs the events)")
+        url = ""
+    else:
+        try:
+            validate_target(url)
+        except TargetRefused as exc:
+            problems.append(f"{where}.url: {exc}")
+    secret = item.get("secret")
+    secret_env = item.get("secret_env")
+    if secret is not None and secret_env is not None:
+        problems.append(f"{where}: give secret or secret_env, not both")
+    elif secret_env is not None:
+        secret = os.environ.get(str(secret_env))
+        if not secret:
+            problems.append(f"{where}.secret_env: environment variable {secret_env} is not set")
+    elif secret is not None and (not isinstance(secret, str) or not secret):
+        problems.append(f"{where}.secret: must be a non-empty string")
+    elif secret is None and name.strip() not in existing:
+        problems.append(f"{where}: a new trigger needs secret or secret_env")
+    active = item.get("active", True)
+    if not isinstance(active, bool):
+        problems.append(f"{where}.active: must be true or false")
+    description = item.get("description") or ""
+    if problems:
+        return None, problems
+    return (
+        TriggerSpec(
+            where=where,
+            name=name.strip(),
+            patterns=patterns,
+            url=url.strip(),
+            secret=secret,
+            description=str(description),
+            is_active=active,
+        ),
+        [],
+    )

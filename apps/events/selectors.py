@@ -1,0 +1,51 @@
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
+
+from apps.events.models import LifecycleEvent, Trigger
+from apps.events.patterns import matches_any, segment_regex
+
+
+def active_triggers_matching(*, name: str) -> list[Trigger]:
+    """Active triggers with a pattern matching the event name. Triggers are few and
+    admin-managed, so they are matched in Python rather than in SQL."""
+    return [t for t in Trigger.objects.filter(is_active=True) if matches_any(t.patterns, name)]
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    project_id: int | None = None
+    origin: str = ""
+    repo: str = ""  # exact, or with * and ? wildcards
+    event: str = ""  # exact, or with * and ? wildcards (`deployment.*`)
+    insight_only: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def activity(*, filters: ActivityFilter) -> QuerySet[LifecycleEvent]:
+    """Lifecycle events, newest first, with what the activity page shows, in one query."""
+    queryset = (
+        LifecycleEvent.objects.select_related("project")
+        .annotate(delivery_count=Count("trigger_deliveries"))
+        .order_by("-occurred_at", "-id")
+    )
+    if filters.project_id is not None:
+        queryset = queryset.filter(project_id=filters.project_id)
+    if filters.origin:
+        queryset = queryset.filter(origin=filters.origin)
+    for field, value in (("repo", filters.repo), ("event", filters.event)):
+        if not value:
+            continue
+        if "*" in value or "?" in value:
+            queryset = queryset.filter(**{f"{field}__iregex": segment_regex(value)})
+        else:
+            queryset = queryset.filter(**{f"{field}__iexact": value})
+    if filters.insight_only:
+        queryset = queryset.filter(is_insight=True)
+    if filters.since is not None:
+        queryset = queryset.filter(occurred_at__gte=filters.since)
+    if filters.until is not None:
+        queryset = queryset.filter(occurred_at__lt=filters.until)
+    return queryset
