@@ -23,7 +23,7 @@ class Repository(models.Model):
         "connections.Project", on_delete=models.CASCADE, related_name="repositories"
     )
     url = models.CharField(max_length=500, help_text="Normalised URL (or the name as sent).")
-    name = models.CharField(max_length=300, help_text="owner/name where the URL has one.")
+    name = models.CharField(max_length=500, help_text="owner/name where the URL has one.")
 
     class Meta:
         verbose_name_plural = "repositories"

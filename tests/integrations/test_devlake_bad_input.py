@@ -181,3 +181,14 @@ def test_missing_token_is_401_and_the_attempt_is_visible(api, sender):
         format="json",
     )
     assert_rejected(response, None, status=401)
+
+
+def test_the_longest_accepted_repository_url_is_stored(post_deployment):
+    url = "https://github.com/acme/" + "r" * 470
+    response = post_deployment(VALID_DEPLOYMENT | {"repo_url": url})
+    assert response.status_code == 201
+    assert Deployment.objects.get().repository.url == url
+
+
+def test_a_repository_url_over_500_characters_is_refused(post_deployment):
+    assert_rejected(post_deployment(VALID_DEPLOYMENT | {"repo_url": "x" * 501}), "repo_url")
