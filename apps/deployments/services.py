@@ -71,6 +71,7 @@ class UpsertResult:
     deployment: Deployment
     created: bool
     changed: bool
+    commit_count: int
     previous_finished_at: datetime | None = None
     previous_environment: str | None = None
 
@@ -229,7 +230,10 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
             .first()
         )
         if existing is not None and existing.payload_digest == digest:
-            return UpsertResult(deployment=existing, created=False, changed=False)
+            # Same digest, same payload: the stored commit set is the payload's.
+            return UpsertResult(
+                deployment=existing, created=False, changed=False, commit_count=len(refs)
+            )
 
         urls = [data.repo_url, *(c.repo_url for c in refs)]
         repositories = ensure_repositories(project=project, urls=urls)
@@ -281,6 +285,7 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
             deployment=deployment,
             created=created,
             changed=True,
+            commit_count=len(refs),
             previous_finished_at=previous[0],
             previous_environment=previous[1],
         )

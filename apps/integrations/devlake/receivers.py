@@ -18,7 +18,7 @@ def deployment_outcome(result: Any) -> Outcome:
         "id": deployment.pk,
         "external_id": deployment.external_id,
         "status": "created" if result.created else ("updated" if result.changed else "unchanged"),
-        "commit_count": deployment.deployment_commits.count(),
+        "commit_count": result.commit_count,
     }
     return Outcome(
         status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
