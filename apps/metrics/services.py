@@ -1,15 +1,209 @@
+"""Writes of the metrics app: dirty-day marks and the daily snapshots rebuilt from them."""
+
+import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import TruncDate
 
 from apps.connections.models import Project
-from apps.metrics.models import DirtyDay
+from apps.deployments.models import Deployment
+from apps.issues.models import Issue
+from apps.metrics.models import DailySnapshot, DirtyDay
+from apps.metrics.selectors import PRODUCTION, day_counts, incident_environment_q
+
+logger = logging.getLogger(__name__)
+
+RECOMPUTE_PENDING_KEY = "metrics:recompute-pending"
+RECOMPUTE_BATCH = 2000
 
 
 def mark_dirty(*, project: Project, environment: str, instants: Iterable[datetime]) -> None:
     """Note that the project-local days of `instants` need their snapshots rebuilt."""
     tz = project.tz
-    days = {instant.astimezone(tz).date() for instant in instants}
-    DirtyDay.objects.bulk_create(
-        [DirtyDay(project=project, environment=environment, day=day) for day in days],
-        ignore_conflicts=True,
+    mark_dirty_days(
+        project_id=project.pk,
+        environment=environment,
+        days={instant.astimezone(tz).date() for instant in instants if instant is not None},
     )
+
+
+def mark_dirty_days(*, project_id: int, environment: str, days: Iterable[date]) -> None:
+    DirtyDay.objects.bulk_create(
+        [
+            DirtyDay(project_id=project_id, environment=environment, day=day)
+            for day in sorted(set(days))
+        ]
+    )
+
+
+def rebuild_days(*, project: Project, environment: str, days: Iterable[date]) -> int:
+    """Rebuild the snapshot rows of `days` from the data; days with nothing to count lose
+    their row. Returns the number of rows written."""
+    counts = day_counts(project=project, environment=environment, days=days)
+    if not counts:
+        return 0
+    tz_name = project.time_zone
+    rows = [
+        DailySnapshot(
+            project=project,
+            environment=environment,
+            day=day,
+            time_zone=tz_name,
+            **vars(day_count),
+        )
+        for day, day_count in counts.items()
+        if not day_count.is_empty()
+    ]
+    empty = [day for day, day_count in counts.items() if day_count.is_empty()]
+    with transaction.atomic():
+        if empty:
+            DailySnapshot.objects.filter(
+                project=project, environment=environment, day__in=empty
+            ).delete()
+        DailySnapshot.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["project", "environment", "day"],
+            update_fields=[
+                "time_zone",
+                "computed_at",
+                "deployments",
+                "failed_attempts",
+                "failed_deployments",
+                "rework_deployments",
+                "incidents_opened",
+                "incidents_resolved",
+            ],
+        )
+    return len(rows)
+
+
+def recompute_dirty(*, batch: int = RECOMPUTE_BATCH, max_batches: int = 50) -> int:
+    """Rebuild the snapshots of every marked day and delete the marks read; returns the number
+    of days rebuilt."""
+    done = 0
+    for _ in range(max_batches):
+        marks = list(
+            DirtyDay.objects.order_by("pk").values_list("pk", "project_id", "environment", "day")[
+                :batch
+            ]
+        )
+        if not marks:
+            break
+        done += rebuild_marked(marks=marks)
+    return done
+
+
+def rebuild_marked(*, marks: list[tuple[int, int, str, date]]) -> int:
+    """Rebuild the days of `marks` (pk, project id, environment, day), then delete exactly
+    those marks: one added while the rebuild ran stays for the next run."""
+    groups: dict[tuple[int, str], set[date]] = {}
+    for _, project_id, environment, day in marks:
+        groups.setdefault((project_id, environment), set()).add(day)
+    projects = Project.objects.in_bulk([project_id for project_id, _ in groups])
+    for (project_id, environment), days in groups.items():
+        project = projects.get(project_id)
+        if project is not None:
+            rebuild_days(project=project, environment=environment, days=days)
+    pks = [pk for pk, *_ in marks]
+    for start in range(0, len(pks), 500):
+        DirtyDay.objects.filter(pk__in=pks[start : start + 500]).delete()
+    return sum(len(days) for days in groups.values())
+
+
+def mark_project(*, project: Project) -> int:
+    """Mark every day of `project` that has data (or a stale snapshot) for a full rebuild."""
+    tz = project.tz
+    marked = 0
+    deployment_days = (
+        Deployment.objects.filter(project=project, finished_at__isnull=False)
+        .annotate(day=TruncDate("finished_at", tzinfo=tz))
+        .order_by()
+        .values_list("environment", "day")
+        .distinct()
+    )
+    by_environment: dict[str, set[date]] = {}
+    for environment, day in deployment_days:
+        by_environment.setdefault(environment, set()).add(day)
+    for environment, day in (
+        DailySnapshot.objects.filter(project=project).values_list("environment", "day").distinct()
+    ):
+        by_environment.setdefault(environment, set()).add(day)
+    environments = set(by_environment) | {PRODUCTION}
+    for environment in environments:
+        incidents = Issue.objects.filter(
+            incident_environment_q(environment), project=project, is_incident=True
+        )
+        for field in ("created_at", "resolved_at"):
+            days = (
+                incidents.filter(**{f"{field}__isnull": False})
+                .annotate(day=TruncDate(field, tzinfo=tz))
+                .order_by()
+                .values_list("day", flat=True)
+                .distinct()
+            )
+            by_environment.setdefault(environment, set()).update(days)
+    for environment, days in by_environment.items():
+        mark_dirty_days(project_id=project.pk, environment=environment, days=days)
+        marked += len(days)
+    return marked
+
+
+def mark_recent_days(*, now: datetime | None = None) -> int:
+    """Mark yesterday and today (project-local) of every project and environment with data."""
+    now = now or datetime.now(UTC)
+    pairs = set(Deployment.objects.order_by().values_list("project_id", "environment").distinct())
+    pairs |= {
+        (project_id, PRODUCTION)
+        for project_id in Issue.objects.filter(is_incident=True)
+        .order_by()
+        .values_list("project_id", flat=True)
+        .distinct()
+    }
+    projects = Project.objects.in_bulk({project_id for project_id, _ in pairs})
+    for project_id, environment in pairs:
+        today = now.astimezone(projects[project_id].tz).date()
+        mark_dirty_days(
+            project_id=project_id, environment=environment, days=[today - timedelta(days=1), today]
+        )
+    return len(pairs)
+
+
+def mark_stale_time_zones() -> list[int]:
+    """Projects whose snapshots were built in another time zone: mark them for a full rebuild."""
+    stale = list(
+        DailySnapshot.objects.filter(~Q(time_zone=F("project__time_zone")))
+        .order_by()
+        .values_list("project_id", flat=True)
+        .distinct()
+    )
+    for project in Project.objects.filter(pk__in=stale):
+        mark_project(project=project)
+    return stale
+
+
+def schedule_recompute() -> bool:
+    """Ask for one recompute a few seconds from now, unless one is already pending: a burst of
+    deliveries then costs a few recomputes, not one each. Returns whether it was sent."""
+    from apps.metrics.tasks import recompute_metrics
+
+    delay = settings.DORAHUB_RECOMPUTE_DELAY_SECONDS
+    if not cache.add(RECOMPUTE_PENDING_KEY, 1, timeout=delay + 30):
+        return False
+    try:
+        recompute_metrics.apply_async(countdown=delay)
+    except Exception:  # broker down, or an eager run failing: the marks stay for reconcile
+        cache.delete(RECOMPUTE_PENDING_KEY)
+        logger.warning("could not run or enqueue the metrics recompute; reconcile will")
+        return False
+    return True
+
+
+def recompute_started() -> None:
+    """Called first by the task, so marks made from now on schedule the next run."""
+    cache.delete(RECOMPUTE_PENDING_KEY)

@@ -26,9 +26,10 @@ class Command(BaseCommand):
             f"{summary.incidents} incidents in {len(demo.TEAMS)} projects."
         )
         if "recompute_metrics" in get_commands():
-            self.call_command_quietly("recompute_metrics")
+            # --all: the demo is written without follow-ups, so its links are decided here.
+            self.call_command_quietly("recompute_metrics", "--all")
 
-    def call_command_quietly(self, name: str) -> None:
+    def call_command_quietly(self, name: str, *args: str) -> None:
         from django.core.management import call_command
 
-        call_command(name, stdout=self.stdout)
+        call_command(name, *args, stdout=self.stdout)

@@ -1,0 +1,358 @@
+"""Which deployment caused an incident, and which deployment resolved it (METRICS.md).
+
+Both are decided from the stored rows alone, never from the order deliveries arrived in: when a
+deployment or an incident arrives (late or not), the incidents it may concern are decided again.
+
+Cause, in order:
+1. an explicit reference: `deployment_id` / `caused_by` in the payload (a deployment's external
+   id, its DORA Hub id, or a commit sha), then a `root cause: <sha>` line in the description;
+2. otherwise the latest successful production deployment (same repository or service where the
+   incident names one) that finished before the incident was created, within the project's
+   link window;
+3. otherwise none: the incident is shown as unlinked.
+
+Resolution: the earliest successful production deployment, finished after the incident was
+created, that lists the incident's key in `resolves` or says `fixes|closes|resolves <KEY>` in a
+commit message. It closes the incident at its finish time and is recorded as `resolved_by`.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
+from apps.deployments.remediation import mark_remediations
+from apps.issues.models import Issue, IssueStatus, LinkMethod
+from apps.issues.services import close_issue
+from apps.metrics.services import mark_dirty
+
+PRODUCTION = "PRODUCTION"
+MIN_SHA_PREFIX = 7
+ROOT_CAUSE = re.compile(r"(?im)^[\s>*_-]*root[ _-]?cause\s*:\s*`?([0-9a-f]{7,64})\b")
+RESOLVING_WORDS = re.compile(
+    r"(?i)\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\b\s*:?\s+#?([A-Za-z][A-Za-z0-9_]*-\d+|\d+)\b"
+)
+SHA = re.compile(r"(?i)^[0-9a-f]{7,128}$")
+PENDING = [LinkMethod.NONE, LinkMethod.WINDOW]  # explicit references may still resolve
+# A sha names the earliest deployment shipping it, which may arrive after a later one did.
+BY_NAME = [*PENDING, LinkMethod.CAUSED_BY, LinkMethod.ROOT_CAUSE]
+
+
+@dataclass(frozen=True)
+class Link:
+    deployment: Deployment | None
+    method: str
+
+
+# --- cause ---------------------------------------------------------------------------------
+
+
+def root_cause_sha(description: str) -> str:
+    match = ROOT_CAUSE.search(description or "")
+    return match.group(1).lower() if match else ""
+
+
+def decide_link(issue: Issue) -> Link:
+    """The deployment that caused `issue` by the rules above, and how it was decided."""
+    ref = issue.caused_by_ref.strip()
+    if ref:
+        link = _by_reference(issue, ref)
+        if link is not None:
+            return link
+    sha = root_cause_sha(issue.description)
+    if sha:
+        deployment = _by_sha(issue, sha)
+        if deployment is not None:
+            return Link(deployment, LinkMethod.ROOT_CAUSE)
+    deployment = _by_window(issue)
+    if deployment is not None:
+        return Link(deployment, LinkMethod.WINDOW)
+    return Link(None, LinkMethod.NONE)
+
+
+def link_incidents(*, issue_ids: Iterable[int]) -> int:
+    """Decide the cause of each incident again and store it; returns how many changed."""
+    changed = 0
+    incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True).select_related(
+        "project", "deployment"
+    )
+    for issue in incidents:
+        link = decide_link(issue)
+        new_id = link.deployment.pk if link.deployment is not None else None
+        if new_id == issue.deployment_id and link.method == issue.link_method:
+            continue
+        with transaction.atomic():
+            Issue.objects.filter(pk=issue.pk).update(
+                deployment=link.deployment, link_method=link.method, modified=timezone.now()
+            )
+            _mark_relinked(issue, old=issue.deployment, new=link.deployment)
+        changed += 1
+    return changed
+
+
+def relink_for_deployments(*, deployment_ids: Iterable[int]) -> int:
+    """Decide again the incidents that arriving deployments may concern: those linked to them,
+    those in their link window, and those whose explicit reference names them."""
+    candidates: set[int] = set()
+    for deployment in Deployment.objects.filter(pk__in=list(deployment_ids)).select_related(
+        "project"
+    ):
+        incidents = Issue.objects.filter(project_id=deployment.project_id, is_incident=True)
+        candidates.update(incidents.filter(deployment=deployment).values_list("pk", flat=True))
+        if deployment.finished_at is not None:
+            window_end = deployment.finished_at + deployment.project.incident_link_window
+            candidates.update(
+                incidents.filter(
+                    link_method__in=PENDING,
+                    created_at__gt=deployment.finished_at,
+                    created_at__lte=window_end,
+                ).values_list("pk", flat=True)
+            )
+        candidates.update(_naming(deployment, incidents.filter(link_method__in=BY_NAME)))
+    return link_incidents(issue_ids=candidates)
+
+
+def _naming(deployment: Deployment, incidents: QuerySet[Issue]) -> set[int]:
+    """Incidents whose payload reference or root-cause line names `deployment`."""
+    explicit = incidents.filter(
+        ~Q(caused_by_ref="") | Q(description__icontains="root cause")
+    ).values_list("pk", "caused_by_ref", "description")
+    shas = {deployment.commit_sha.lower()} | {
+        sha.lower() for sha in deployment.deployment_commits.values_list("commit__sha", flat=True)
+    }
+    shas.discard("")
+    names = {deployment.external_id, str(deployment.pk)}
+    found = set()
+    for pk, ref, description in explicit:
+        wanted = [ref.strip(), root_cause_sha(description)]
+        for name in filter(None, wanted):
+            if name in names or (
+                SHA.match(name) and any(sha.startswith(name.lower()) for sha in shas)
+            ):
+                found.add(pk)
+    return found
+
+
+def _by_reference(issue: Issue, ref: str) -> Link | None:
+    deployments = Deployment.objects.filter(project_id=issue.project_id)
+    same_connection_first = Case(
+        When(connection_id=issue.connection_id, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    found = (
+        deployments.filter(external_id=ref).order_by(same_connection_first, "connection_id").first()
+    )
+    if found is None and ref.isdigit():
+        found = deployments.filter(pk=int(ref)).first()
+    if found is not None:
+        return Link(found, LinkMethod.PAYLOAD)
+    if SHA.match(ref):
+        found = _by_sha(issue, ref.lower())
+        if found is not None:
+            return Link(found, LinkMethod.CAUSED_BY)
+    return None
+
+
+def _by_sha(issue: Issue, sha: str) -> Deployment | None:
+    """The deployment that introduced the change `sha` (a full or abbreviated sha): the
+    earliest successful one containing it, production and before the incident preferred."""
+    if len(sha) < MIN_SHA_PREFIX:
+        return None
+    contains = DeploymentCommit.objects.filter(
+        deployment=OuterRef("pk"), commit__sha__startswith=sha
+    )
+    return (
+        Deployment.objects.filter(
+            Q(commit_sha__startswith=sha) | Q(Exists(contains)),
+            project_id=issue.project_id,
+            result=DeploymentResult.SUCCESS,
+            finished_at__isnull=False,
+        )
+        .order_by(
+            Case(When(environment=PRODUCTION, then=Value(0)), default=Value(1)),
+            Case(When(finished_at__lte=issue.created_at, then=Value(0)), default=Value(1)),
+            "finished_at",
+            "external_id",
+        )
+        .first()
+    )
+
+
+def _by_window(issue: Issue) -> Deployment | None:
+    window = issue.project.incident_link_window
+    candidates = Deployment.objects.filter(
+        project_id=issue.project_id,
+        environment=PRODUCTION,
+        result=DeploymentResult.SUCCESS,
+        finished_at__lt=issue.created_at,
+        finished_at__gte=issue.created_at - window,
+    )
+    if issue.repository_id is not None:
+        in_repository = DeploymentCommit.objects.filter(
+            deployment=OuterRef("pk"), repository_id=issue.repository_id
+        )
+        candidates = candidates.filter(
+            Q(repository_id=issue.repository_id) | Q(Exists(in_repository))
+        )
+    if issue.service:
+        candidates = candidates.filter(service=issue.service)
+    return candidates.order_by("-finished_at", "-external_id", "-connection_id").first()
+
+
+def _mark_relinked(issue: Issue, *, old: Deployment | None, new: Deployment | None) -> None:
+    """Whether the old and new deployments failed, and the incident's environment, changed."""
+    instants = [t for t in (issue.created_at, issue.resolved_at) if t is not None]
+    for deployment in (old, new):
+        environment = deployment.environment if deployment is not None else PRODUCTION
+        mark_dirty(project=issue.project, environment=environment, instants=instants)
+        if deployment is not None and deployment.finished_at is not None:
+            mark_dirty(
+                project=issue.project,
+                environment=deployment.environment,
+                instants=[deployment.finished_at],
+            )
+
+
+# --- resolution ----------------------------------------------------------------------------
+
+
+def resolved_keys(deployment: Deployment) -> set[str]:
+    """Issue keys a deployment says it resolves (upper-cased): its `resolves` list and the
+    `fixes|closes|resolves KEY` phrases of its commit messages."""
+    keys = {str(key).strip().upper() for key in deployment.resolves or []}
+    messages = deployment.deployment_commits.values_list("message", "commit__message")
+    for own, commit_message in messages:
+        for text in (own, commit_message):
+            keys.update(match.upper() for match in RESOLVING_WORDS.findall(text or ""))
+    keys.discard("")
+    return keys
+
+
+def resolve_for_deployments(*, deployment_ids: Iterable[int]) -> int:
+    """Close the incidents arriving deployments resolve; returns how many incidents changed."""
+    candidates: set[int] = set()
+    for deployment in Deployment.objects.filter(pk__in=list(deployment_ids)):
+        candidates.update(Issue.objects.filter(resolved_by=deployment).values_list("pk", flat=True))
+        keys = resolved_keys(deployment)
+        if keys:
+            named = Q()
+            for key in keys:
+                named |= Q(issue_key__iexact=key)
+            candidates.update(
+                Issue.objects.filter(
+                    named, project_id=deployment.project_id, is_incident=True
+                ).values_list("pk", flat=True)
+            )
+    return resolve_incidents(issue_ids=candidates)
+
+
+def resolve_incidents(*, issue_ids: Iterable[int]) -> int:
+    """Give each incident its resolving deployment (or none) and close it if still open."""
+    changed = 0
+    incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True).select_related(
+        "project", "connection", "deployment", "resolved_by"
+    )
+    for issue in incidents:
+        resolver = resolving_deployment(issue)
+        if resolver is None and issue.resolved_by_id is None:
+            continue
+        if resolver is not None and resolver.pk == issue.resolved_by_id and issue.resolved_at:
+            continue
+        changed += 1
+        if resolver is not None and (issue.status != IssueStatus.DONE or issue.resolved_at is None):
+            close_issue(
+                connection=issue.connection,
+                issue_key=issue.issue_key,
+                resolved_at=resolver.finished_at,
+                resolved_by=resolver,
+            )
+            continue
+        _replace_resolver(issue, resolver)
+    return changed
+
+
+def resolving_deployment(issue: Issue) -> Deployment | None:
+    """The earliest successful production deployment after `issue` was created that says it
+    resolves it."""
+    key = issue.issue_key.strip()
+    if not key:
+        return None
+    candidates = (
+        Deployment.objects.filter(
+            Q(resolves__icontains=key)
+            | Q(deployment_commits__message__icontains=key)
+            | Q(deployment_commits__commit__message__icontains=key),
+            project_id=issue.project_id,
+            environment=PRODUCTION,
+            result=DeploymentResult.SUCCESS,
+            finished_at__gte=issue.created_at,
+        )
+        .distinct()
+        .order_by("finished_at", "external_id")
+    )
+    for deployment in candidates:  # usually one; the text match above may over-select
+        if key.upper() in resolved_keys(deployment):
+            return deployment
+    return None
+
+
+def _replace_resolver(issue: Issue, resolver: Deployment | None) -> None:
+    """An already closed incident gets its resolver set or replaced. A resolution time that
+    came from the previous resolver moves with it; one the source reported stays."""
+    previous = issue.resolved_by
+    updates: dict[str, object] = {"resolved_by": resolver, "modified": timezone.now()}
+    resolved_at = issue.resolved_at
+    if resolver is not None and previous is not None and issue.resolved_at == previous.finished_at:
+        resolved_at = resolver.finished_at
+        updates["resolved_at"] = resolved_at
+    with transaction.atomic():
+        Issue.objects.filter(pk=issue.pk).update(**updates)
+        instants: list[datetime] = [t for t in (issue.resolved_at, resolved_at) if t]
+        environment = issue.deployment.environment if issue.deployment_id else PRODUCTION
+        mark_dirty(project=issue.project, environment=environment, instants=instants)
+        for deployment in (previous, resolver):
+            if deployment is not None and deployment.finished_at is not None:
+                mark_dirty(
+                    project=issue.project,
+                    environment=deployment.environment,
+                    instants=[deployment.finished_at],
+                )
+
+
+# --- everything at once ----------------------------------------------------------------------
+
+
+def after_deployments(*, deployment_ids: list[int]) -> None:
+    """Follow-up of written deployments: rollbacks, incident causes, incident resolutions."""
+    mark_remediations(deployment_ids=deployment_ids)
+    relink_for_deployments(deployment_ids=deployment_ids)
+    resolve_for_deployments(deployment_ids=deployment_ids)
+
+
+def after_incidents(*, issue_ids: list[int]) -> None:
+    """Follow-up of written incidents: their cause, and a deployment that already resolved them."""
+    link_incidents(issue_ids=issue_ids)
+    resolve_incidents(issue_ids=issue_ids)
+
+
+def rederive_project(*, project_id: int, chunk: int = 500) -> None:
+    """Decide every link of a project again (after a change of link window, or for data written
+    without the follow-ups, such as the demo)."""
+    deployment_ids = list(
+        Deployment.objects.filter(project_id=project_id)
+        .order_by("finished_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(deployment_ids), chunk):
+        mark_remediations(deployment_ids=deployment_ids[start : start + chunk])
+    issue_ids = list(
+        Issue.objects.filter(project_id=project_id, is_incident=True).values_list("pk", flat=True)
+    )
+    for start in range(0, len(issue_ids), chunk):
+        after_incidents(issue_ids=issue_ids[start : start + chunk])
