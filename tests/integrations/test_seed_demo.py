@@ -1,28 +1,41 @@
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
 from apps.deployments.models import Deployment
+from apps.integrations import demo
 from apps.issues.models import Issue
 
 pytestmark = pytest.mark.django_db
 
+NOW = datetime(2024, 6, 30, 12, tzinfo=UTC)
 
-def test_demo_data_has_three_projects_with_history_and_is_loaded_once():
-    call_command("seed_demo", "--days", "30", "--if-empty", stdout=StringIO())
-    deployments = Deployment.objects.count()
+
+def test_demo_history_has_three_projects_failures_and_linked_and_unlinked_incidents():
+    summary = demo.seed(days=120, now=NOW)
+    call_command("recompute_metrics", "--all", stdout=StringIO())
+
     assert set(Deployment.objects.values_list("project__slug", flat=True)) == {
         "shop",
         "payments",
         "search",
     }
-    assert deployments > 10
-    assert Deployment.objects.filter(result="FAILURE").exists() or deployments < 30
-    assert all(d.deployment_commits.count() >= 1 for d in Deployment.objects.all()[:20])
+    assert summary.deployments == Deployment.objects.count() > 50
+    assert Deployment.objects.filter(result="FAILURE").exists()
+    assert all(d.deployment_commits.exists() for d in Deployment.objects.all()[:30])
+    incidents = Issue.objects.filter(is_incident=True)
+    assert incidents.filter(deployment__isnull=False).exists()
+    assert incidents.filter(resolved_at__isnull=False).exists()
+
+
+def test_seed_demo_loads_once():
+    call_command("seed_demo", "--days", "20", "--if-empty", stdout=StringIO())
+    count = Deployment.objects.count()
+    assert count > 0
 
     out = StringIO()
     call_command("seed_demo", "--if-empty", stdout=out)
     assert "not loaded again" in out.getvalue()
-    assert Deployment.objects.count() == deployments
-    assert Issue.objects.filter(is_incident=True).count() >= 0
+    assert Deployment.objects.count() == count
