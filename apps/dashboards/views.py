@@ -1,6 +1,7 @@
 """Server-rendered pages for engineering managers. Figures come from the metrics selectors;
 these views only pick the scope, call selectors and render."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -14,7 +15,11 @@ from django.views import View
 from apps.ci.selectors import ci_health, ci_health_breakdown, duration_trend, on_hold
 from apps.connections.models import Project
 from apps.dashboards.csv_export import csv_response
-from apps.dashboards.filters import DeploymentPageFilter, IncidentPageFilter
+from apps.dashboards.filters import (
+    DeploymentPageFilter,
+    IncidentPageFilter,
+    ProjectTimeFilterSet,
+)
 from apps.dashboards.formatting import headline_cards
 from apps.dashboards.periods import Period, PeriodForm
 from apps.deployments.models import Deployment
@@ -39,53 +44,56 @@ class ProjectPageMixin(LoginRequiredMixin):
         return get_object_or_404(Project, slug=slug)
 
 
-class DeploymentListPage(ProjectPageMixin, View):
+class FilteredListPage(ProjectPageMixin, View):
+    """A project's rows filtered by django-filter, paginated, or streamed as CSV."""
+
+    filterset_class: type[ProjectTimeFilterSet]
+    template_name: str
+    csv_name: str
+    csv_columns: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+    def rows(self, project: Project) -> QuerySet:
+        raise NotImplementedError
+
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         project = self.project(slug)
-        queryset = deployment_list(project_id=project.pk)
-        filterset = DeploymentPageFilter(request.GET, queryset=queryset, tz=project.tz)
-        rows: QuerySet[Deployment] = filterset.qs
+        filterset = self.filterset_class(request.GET, queryset=self.rows(project), tz=project.tz)
+        rows = filterset.qs
         if request.GET.get("format") == "csv":
             return csv_response(
-                filename=f"{project.slug}-deployments.csv",
-                header=[
-                    "id",
-                    "external_id",
-                    "name",
-                    "environment",
-                    "result",
-                    "service",
-                    "repository",
-                    "commit_sha",
-                    "started_at",
-                    "finished_at",
-                    "commit_count",
-                    "is_rollback",
-                    "is_hotfix",
-                ],
+                filename=f"{project.slug}-{self.csv_name}.csv",
+                header=[name for name, _ in self.csv_columns],
                 rows=rows.iterator(chunk_size=2000),
-                to_row=lambda d: [
-                    d.pk,
-                    d.external_id,
-                    d.name,
-                    d.environment,
-                    d.result,
-                    d.service,
-                    d.repository.url if d.repository else "",
-                    d.commit_sha,
-                    _iso(d.started_at),
-                    _iso(d.finished_at),
-                    d.commit_count,
-                    d.is_rollback,
-                    d.is_hotfix,
-                ],
+                to_row=lambda row: [value(row) for _, value in self.csv_columns],
             )
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
-            request,
-            "dashboards/deployment_list.html",
-            {"project": project, "filter": filterset, "page": page},
+            request, self.template_name, {"project": project, "filter": filterset, "page": page}
         )
+
+
+class DeploymentListPage(FilteredListPage):
+    filterset_class = DeploymentPageFilter
+    template_name = "dashboards/deployment_list.html"
+    csv_name = "deployments"
+    csv_columns = (
+        ("id", lambda d: d.pk),
+        ("external_id", lambda d: d.external_id),
+        ("name", lambda d: d.name),
+        ("environment", lambda d: d.environment),
+        ("result", lambda d: d.result),
+        ("service", lambda d: d.service),
+        ("repository", lambda d: d.repository.url if d.repository else ""),
+        ("commit_sha", lambda d: d.commit_sha),
+        ("started_at", lambda d: _iso(d.started_at)),
+        ("finished_at", lambda d: _iso(d.finished_at)),
+        ("commit_count", lambda d: d.commit_count),
+        ("is_rollback", lambda d: d.is_rollback),
+        ("is_hotfix", lambda d: d.is_hotfix),
+    )
+
+    def rows(self, project: Project) -> QuerySet[Deployment]:
+        return deployment_list(project_id=project.pk)
 
 
 class DeploymentDetailPage(ProjectPageMixin, View):
@@ -116,47 +124,28 @@ class DeploymentDetailPage(ProjectPageMixin, View):
         )
 
 
-class IncidentListPage(ProjectPageMixin, View):
-    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        project = self.project(slug)
-        queryset = issue_list(project_id=project.pk).filter(is_incident=True)
-        filterset = IncidentPageFilter(request.GET, queryset=queryset, tz=project.tz)
-        rows: QuerySet[Issue] = filterset.qs
-        if request.GET.get("format") == "csv":
-            return csv_response(
-                filename=f"{project.slug}-incidents.csv",
-                header=[
-                    "id",
-                    "key",
-                    "title",
-                    "status",
-                    "service",
-                    "created_at",
-                    "resolved_at",
-                    "time_to_restore_seconds",
-                    "deployment_id",
-                    "link_method",
-                ],
-                rows=rows.iterator(chunk_size=2000),
-                to_row=lambda i: [
-                    i.pk,
-                    i.issue_key,
-                    i.title,
-                    i.status,
-                    i.service,
-                    _iso(i.created_at),
-                    _iso(i.resolved_at),
-                    int((i.resolved_at - i.created_at).total_seconds()) if i.resolved_at else "",
-                    i.deployment_id or "",
-                    i.link_method,
-                ],
-            )
-        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(
-            request,
-            "dashboards/incident_list.html",
-            {"project": project, "filter": filterset, "page": page},
-        )
+class IncidentListPage(FilteredListPage):
+    filterset_class = IncidentPageFilter
+    template_name = "dashboards/incident_list.html"
+    csv_name = "incidents"
+    csv_columns = (
+        ("id", lambda i: i.pk),
+        ("key", lambda i: i.issue_key),
+        ("title", lambda i: i.title),
+        ("status", lambda i: i.status),
+        ("service", lambda i: i.service),
+        ("created_at", lambda i: _iso(i.created_at)),
+        ("resolved_at", lambda i: _iso(i.resolved_at)),
+        (
+            "time_to_restore_seconds",
+            lambda i: int((i.resolved_at - i.created_at).total_seconds()) if i.resolved_at else "",
+        ),
+        ("deployment_id", lambda i: i.deployment_id or ""),
+        ("link_method", lambda i: i.link_method),
+    )
+
+    def rows(self, project: Project) -> QuerySet[Issue]:
+        return issue_list(project_id=project.pk).filter(is_incident=True)
 
 
 class IncidentDetailPage(ProjectPageMixin, View):
