@@ -19,12 +19,13 @@ def check_rate(*, key: str, now: float | None = None) -> None:
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     cache_key = f"throttle:{key}:{window}"
-    cache.add(cache_key, 0, timeout=WINDOW_SECONDS * 2)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # evicted between add and incr: start the window again
-        cache.set(cache_key, 1, timeout=WINDOW_SECONDS * 2)
-        count = 1
+        count = cache.incr(cache_key)  # one round trip in the common case
+    except ValueError:  # first request of the window (or the counter was evicted)
+        if cache.add(cache_key, 1, timeout=WINDOW_SECONDS * 2):
+            count = 1
+        else:  # another request created it meanwhile
+            count = cache.incr(cache_key)
     if count > limit:
         wait = (window + 1) * WINDOW_SECONDS - now
         raise Throttled(
