@@ -21,11 +21,11 @@ def check_rate(*, key: str, now: float | None = None) -> None:
     cache_key = f"throttle:{key}:{window}"
     try:
         count = cache.incr(cache_key)  # one round trip in the common case
-    except ValueError:  # first request of the window (or the counter was evicted)
-        if cache.add(cache_key, 1, timeout=WINDOW_SECONDS * 2):
-            count = 1
-        else:  # another request created it meanwhile
-            count = cache.incr(cache_key)
+    except ValueError:
+        # First request of the window (or the counter was evicted); another request may
+        # create it between our incr and add, then we count on top of its value.
+        created = cache.add(cache_key, 1, timeout=WINDOW_SECONDS * 2)
+        count = 1 if created else cache.incr(cache_key)
     if count > limit:
         wait = (window + 1) * WINDOW_SECONDS - now
         raise Throttled(
