@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0001_initial'),
+        ("deployments", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='repository',
-            name='name',
-            field=models.CharField(help_text='owner/name where the URL has one.', max_length=500),
+            model_name="repository",
+            name="name",
+            field=models.CharField(help_text="owner/name where the URL has one.", max_length=500),
         ),
     ]
