@@ -13,3 +13,6 @@ ALLOWED_HOSTS = ["*"]
 # One in-process cache per test run (the worker thread of `celery_worker` tests shares it);
 # tests clear it between tests, which must never flush a Redis database the broker uses.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Worker and live-server threads close their connections after each task or request, so the
+# test database can be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
