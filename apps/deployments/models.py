@@ -126,6 +126,10 @@ class DeploymentCommit(models.Model):
     ref_name = models.CharField(max_length=300, blank=True, default="")
     name = models.CharField(max_length=500, blank=True, default="")
     message = models.TextField(blank=True, default="")
+    inferred = models.BooleanField(
+        default=False,
+        help_text="Not in the payload: recorded between the previous deployment and this head.",
+    )
 
     class Meta:
         constraints = [

@@ -273,6 +273,12 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
                 deployment = Deployment.objects.select_for_update().get(
                     connection=connection, external_id=identity
                 )
+                if deployment.payload_digest == digest:
+                    # A retry of the same payload racing itself: a duplicate, not an update
+                    # (an update would re-run follow-ups and record a second lifecycle event).
+                    return UpsertResult(
+                        deployment=deployment, created=False, changed=False, commit_count=len(refs)
+                    )
                 _assign(deployment, fields)
         else:
             deployment = existing

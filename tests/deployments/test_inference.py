@@ -113,3 +113,25 @@ def test_a_failed_deploy_attempt_is_not_completed(post, sender):
     push(sender, "c1", 2)
     push(sender, "c2", 3)
     assert shas(deploy(post, ident="d2", sha="c2", hours=4, result="FAILURE")) == ["c2"]
+
+
+@pytest.mark.parametrize("order", [("d1", "d2", "d3"), ("d1", "d3", "d2"), ("d3", "d2", "d1")])
+def test_the_result_does_not_depend_on_arrival_order(post, sender, order):
+    for hours, sha in enumerate(["a", "a1", "b", "b1", "c"]):
+        push(sender, sha, hours)
+    heads = {"d1": ("a", 10), "d2": ("b", 11), "d3": ("c", 12)}
+    for ident in order:
+        sha, hours = heads[ident]
+        deploy(post, ident=ident, sha=sha, hours=hours)
+
+    contents = {d.external_id: shas(d) for d in Deployment.objects.all()}
+    assert contents == {"d1": ["a"], "d2": ["a1", "b"], "d3": ["b1", "c"]}
+
+
+def test_a_re_post_as_failed_drops_the_inferred_commits(post, sender):
+    push(sender, "c0", 0)
+    deploy(post, ident="d1", sha="c0", hours=1)
+    push(sender, "c1", 2)
+    push(sender, "c2", 3)
+    assert shas(deploy(post, ident="d2", sha="c2", hours=4)) == ["c1", "c2"]
+    assert shas(deploy(post, ident="d2", sha="c2", hours=4, result="FAILURE")) == ["c2"]
