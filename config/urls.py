@@ -1,6 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import (
+    LoginView,
+    LogoutView,
+    PasswordChangeDoneView,
+    PasswordChangeView,
+)
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -20,7 +25,15 @@ urlpatterns = [
         LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
         name="login",
     ),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Not django.contrib.auth.urls: its password reset mails a link, and DORA Hub ships no
+    # mail setup (a failed send would be a 500); staff reset passwords in the admin instead.
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password_change/done/",
+        PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

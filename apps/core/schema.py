@@ -22,7 +22,7 @@ ErrorSerializer = inline_serializer(
     },
 )
 
-ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 413, 429, 503), ErrorSerializer)
+ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 413, 415, 429, 503), ErrorSerializer)
 
 
 class AwareDateTimeFieldExtension(OpenApiSerializerFieldExtension):

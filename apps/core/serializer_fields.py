@@ -45,14 +45,17 @@ class EpochSecondsField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> datetime:
+        unit = "milliseconds" if self.millis else "seconds"
         if isinstance(data, str) and data.strip().lstrip("-").isdigit():
-            data = int(data.strip())
+            try:
+                data = int(data.strip())
+            except ValueError:  # "²" is a digit to isdigit(); 5,000 digits are too many for int()
+                self.fail("invalid", reason=f"Expected a Unix timestamp in {unit}.")
         try:
             if self.millis:
                 return time.from_epoch_millis(data)
             return time.from_epoch_seconds(data)
         except (ValueError, OverflowError, OSError) as exc:
-            unit = "milliseconds" if self.millis else "seconds"
             reason = str(exc) if isinstance(exc, ValueError) else f"Out of range for epoch {unit}."
             self.fail("invalid", reason=reason)
         raise AssertionError("unreachable")
@@ -71,14 +74,19 @@ class UpperChoiceField(serializers.ChoiceField):
 
 
 class IdentifierField(serializers.RegexField):
-    """A commit sha or other identifier: 1-128 characters, no whitespace."""
+    """A commit sha or other change identifier (a version, a revision number): 1-128 letters,
+    digits and `. _ - : / @ + # ~ ^`. Quotes, semicolons, `$`, `<` and the like appear in no
+    version control system's identifiers, only in injection attempts."""
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("max_length", 128)
         super().__init__(
-            r"^\S+$",
+            r"^[A-Za-z0-9._\-:/@+#~^]+$",
             error_messages={
-                "invalid": "Must not contain whitespace.",
+                "invalid": (
+                    "Must be a commit sha or identifier: letters, digits and . _ - : / @ + # ~ ^ "
+                    "only, no whitespace."
+                ),
                 "blank": "Must not be empty.",
                 "max_length": "Must be at most 128 characters.",
             },

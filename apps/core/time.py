@@ -3,9 +3,24 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-# Epoch values outside this range are almost certainly milliseconds sent as seconds (or junk).
+# Instants outside this range are junk (a Go zero time, milliseconds sent as seconds), and near
+# the ends of Python's calendar the date arithmetic done later (link windows, day buckets) would
+# overflow and leave the delivery forever unprocessed: refuse them on input.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
 MIN_EPOCH_SECONDS = 0
-MAX_EPOCH_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
+MAX_EPOCH_SECONDS = int(LATEST.timestamp())
+# The days a period asked for may start and (exclusively) end on.
+FIRST_DAY = EARLIEST.date()
+LAST_DAY = LATEST.date() + timedelta(days=1)
+
+
+def check_period_day(day: date | None) -> str | None:
+    """Why `day` cannot bound a period (None when it can): beyond these days the period's date
+    arithmetic would overflow, and no data lies there."""
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        return f"Must be between {FIRST_DAY} and {LAST_DAY}."
+    return None
 
 
 class NaiveDatetimeError(ValueError):
@@ -26,7 +41,13 @@ def parse_aware(value: str) -> datetime:
         raise NaiveDatetimeError(
             f"{value!r} has no UTC offset; add one, e.g. 2020-01-01T12:00:00+00:00 or ...Z."
         )
-    return parsed.astimezone(UTC)
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last representable instant
+        instant = None
+    if instant is None or not EARLIEST <= instant <= LATEST:
+        raise ValueError(f"{value!r} is out of range (1970-01-01 to 2999-12-31).")
+    return instant
 
 
 def from_epoch_seconds(value: int | float) -> datetime:

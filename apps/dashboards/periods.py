@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
+from apps.core.time import check_period_day
+
 PERIOD_CHOICES = [("30", "30 days"), ("90", "90 days"), ("180", "180 days"), ("365", "365 days")]
 DEFAULT_DAYS = 90
 
@@ -39,6 +41,9 @@ class PeriodForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("since", "until"):
+            if problem := check_period_day(data.get(name)):
+                self.add_error(name, problem)
         since, until = data.get("since"), data.get("until")
         if since and until and until <= since:
             raise forms.ValidationError("'until' must be after 'since'.")

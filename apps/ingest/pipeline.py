@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.datastructures import CaseInsensitiveMapping
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.core.exceptions import exception_to_response
@@ -60,6 +61,7 @@ def refuse(
 
 def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Response:
     try:
+        _refuse_nul(inbound)
         connection = receiver.resolve_connection(inbound)
         if not inbound.replay:
             credential = receiver.authenticate(inbound, connection)
@@ -101,6 +103,20 @@ def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Resp
             raise
         _record_rejection(delivery, response)
         return response
+
+
+def _refuse_nul(inbound: Inbound) -> None:
+    """PostgreSQL cannot compare or store a NUL character: refuse one in the URL or a header
+    before it reaches a query (the body's strings are checked by the JSON parser)."""
+    parts = (("path", inbound.params), ("query", inbound.query), ("headers", inbound.headers))
+    problems = {
+        f"{part}.{name}".replace("\x00", "\\u0000"): ["NUL characters are not allowed."]
+        for part, values in parts
+        for name, value in values.items()
+        if "\x00" in f"{name}{value}"
+    }
+    if problems:
+        raise ValidationError(problems)
 
 
 def _record_rejection(delivery: Delivery, response: Response) -> None:

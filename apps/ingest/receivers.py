@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
 
 from apps.connections.authentication import authenticate_for_connection
 from apps.connections.models import Connection
@@ -64,6 +64,13 @@ class Receiver:
         )[:200]
 
     def parse(self, inbound: Inbound) -> Any:
+        # Any other Content-Type is read as JSON (DevLake's curl samples send none, so curl says
+        # form-urlencoded); a multipart form is never a JSON document, so say that plainly.
+        if inbound.headers.get("Content-Type", "").lower().startswith("multipart/"):
+            raise UnsupportedMediaType(
+                inbound.headers["Content-Type"].split(";")[0],
+                detail="Send the JSON document as the request body; multipart forms are not read.",
+            )
         try:
             payload = strict_json.loads(inbound.body)
         except strict_json.MalformedJSON as exc:

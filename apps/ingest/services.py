@@ -22,13 +22,22 @@ def record_delivery(
     with transaction.atomic():
         return Delivery.objects.create(
             route=route,
-            route_params={k: str(v) for k, v in params.items()},
-            headers=redact_headers(headers),
-            query=redact_query(query),
+            route_params=_storable({k: str(v) for k, v in params.items()}),
+            headers=_storable(redact_headers(headers)),
+            query=_storable(redact_query(query)),
             body=body,
             body_size=len(body),
             received_at=received_at or timezone.now(),
         )
+
+
+def _storable(values: Mapping[str, str]) -> dict[str, str]:
+    """jsonb holds no NUL character: the inbox keeps such a request, NULs shown as U+FFFD (the
+    pipeline then refuses it)."""
+    return {
+        name.replace("\x00", "\ufffd"): value.replace("\x00", "\ufffd")
+        for name, value in values.items()
+    }
 
 
 def attach_connection(*, delivery: Delivery, connection_id: int, delivery_id: str) -> None:

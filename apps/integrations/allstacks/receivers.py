@@ -56,6 +56,7 @@ def job_outcome(write: JobWrite) -> Outcome:
 @register
 class CustomCDJobReceiver(Receiver):
     route = "allstacks_cicd_job"
+    serializer_class = CustomCDJobSerializer
 
     def __init__(self) -> None:
         self._token: ApiToken | None = None
@@ -91,7 +92,7 @@ class CustomCDJobReceiver(Receiver):
         return self._payload
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
-        serializer = CustomCDJobSerializer(data=payload)
+        serializer = self.serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
         write = record_job(
             connection=connection, data=serializer.to_data(), received_at=timezone.now()

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.ci.models import CIStatus
@@ -34,6 +35,9 @@ class ServiceIdSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    {"type": "string", "description": "Succeeded, Failed or On Hold (case and spaces ignored)."}
+)
 class AllstacksStatusField(serializers.Field):
     default_error_messages = {
         "invalid": "{value!r} is not a job status; use 'Succeeded', 'Failed' or 'On Hold'."
@@ -51,6 +55,7 @@ class AllstacksStatusField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "string", "pattern": "^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"})
 class CommitShaField(serializers.Field):
     default_error_messages = {
         "invalid": "Must be the full commit SHA: 40 or 64 hexadecimal characters."

@@ -65,9 +65,10 @@ class DeploymentsReceiver(Receiver):
 @register
 class IssuesReceiver(Receiver):
     route = "issues"
+    serializer_class = IssueSerializer
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
-        serializer = IssueSerializer(data=payload)
+        serializer = self.serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
         return issue_outcome(upsert_issue(connection=connection, data=serializer.to_data()))
 
