@@ -58,3 +58,42 @@ class DailySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id}/{self.environment}/{self.day}"
+
+
+class ChangeLeadTime(models.Model):
+    """A change's first successful deployment to one environment, and its lead time (METRICS.md),
+    rebuilt with the snapshot of that deployment's day.
+
+    Lead times cannot be added up across days like counts, so the rows are kept per change:
+    a period's median is then one index range scan instead of a search, for every change
+    shipped in the period, of the deployments that shipped it before."""
+
+    # Indexed by the composite index below, which the planner must not trade for a bare
+    # project index when the query also excludes some changes.
+    project = models.ForeignKey("connections.Project", on_delete=models.CASCADE, db_index=False)
+    environment = models.CharField(max_length=16)
+    commit = models.ForeignKey(
+        "deployments.Commit", on_delete=models.CASCADE, related_name="lead_times"
+    )
+    # No key to the deployment: a row outliving a deleted deployment still names the day to
+    # rebuild, which puts the change back at its next deployment.
+    first_deployed_at = models.DateTimeField()
+    lead_seconds = models.FloatField(
+        null=True, help_text="first_deployed_at minus the change's start; NULL when unknown."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["commit", "environment"], name="changeleadtime_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["project", "environment", "first_deployed_at"],
+                # commit: a period with marked days excludes the changes they concern.
+                include=["lead_seconds", "commit"],
+                name="changeleadtime_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commit_id}/{self.environment}"

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from rest_framework import serializers
 
 from apps.core.serializer_fields import UpperChoiceField
+from apps.core.time import check_period_day
 from apps.deployments.models import Environment
 from apps.metrics.levels import BENCHMARKS
 from apps.metrics.selectors import INTERVALS, default_period
@@ -66,6 +67,13 @@ class DoraQuerySerializer(PeriodQuerySerializer):
 
 def resolve_period(*, since: date | None, until: date | None, tz: ZoneInfo) -> tuple[date, date]:
     """The requested [since, until) with defaults filled in (the last 90 days)."""
+    problems = {
+        name: [problem]
+        for name, day in (("since", since), ("until", until))
+        if (problem := check_period_day(day))
+    }
+    if problems:
+        raise serializers.ValidationError(problems)
     default_since, default_until = default_period(tz=tz)
     until = until or default_until
     since = since or until - (default_until - default_since)

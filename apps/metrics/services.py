@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,15 +12,17 @@ from django.db.models import F, Q
 from django.db.models.functions import TruncDate
 
 from apps.connections.models import Project
-from apps.deployments.models import Deployment
+from apps.core.time import utc_day_bounds
+from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
 from apps.issues.models import Issue
-from apps.metrics.models import DailySnapshot, DirtyDay
+from apps.metrics.models import ChangeLeadTime, DailySnapshot, DirtyDay
 from apps.metrics.selectors import PRODUCTION, day_counts, incident_environment_q
 
 logger = logging.getLogger(__name__)
 
 RECOMPUTE_PENDING_KEY = "metrics:recompute-pending"
 RECOMPUTE_BATCH = 2000
+LEAD_CHUNK = 1000  # ids per IN list: well below SQLite's variable limit
 
 
 def mark_dirty(*, project: Project, environment: str, instants: Iterable[datetime]) -> None:
@@ -42,8 +45,11 @@ def mark_dirty_days(*, project_id: int, environment: str, days: Iterable[date]) 
 
 
 def rebuild_days(*, project: Project, environment: str, days: Iterable[date]) -> int:
-    """Rebuild the snapshot rows of `days` from the data; days with nothing to count lose
-    their row. Returns the number of rows written."""
+    """Rebuild the snapshot rows of `days` from the data, and the lead times of the changes
+    first deployed on them; days with nothing to count lose their row. Returns the number of
+    snapshot rows written."""
+    days = set(days)
+    rebuild_lead_times(project=project, environment=environment, days=days)
     counts = day_counts(project=project, environment=environment, days=days)
     if not counts:
         return 0
@@ -83,15 +89,94 @@ def rebuild_days(*, project: Project, environment: str, days: Iterable[date]) ->
     return len(rows)
 
 
+def _within_local_days(field: str, days: Iterable[date], tz: ZoneInfo) -> Q:
+    """`field` lies within one of the local `days` (consecutive days merge into one range)."""
+    condition = Q()
+    ordered = sorted(set(days))
+    run_start = ordered[0]
+    for day, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if following != day + timedelta(days=1):
+            low, high = utc_day_bounds(run_start, tz)[0], utc_day_bounds(day, tz)[1]
+            condition |= Q(**{f"{field}__gte": low, f"{field}__lt": high})
+            run_start = following
+    return condition
+
+
+def rebuild_lead_times(*, project: Project, environment: str, days: Iterable[date]) -> int:
+    """Decide again the first successful deployment to `environment` of every change whose
+    first deployment `days` may have moved: the changes they shipped, and the changes whose
+    stored first deployment lies on them (since deleted, failed or moved). Returns the number
+    of rows written.
+
+    Every write that can move a first deployment or a change's start marks such a day, so
+    the rows are exact once no day is marked."""
+    days = set(days)
+    if not days:
+        return 0
+    tz = project.tz
+    successful = DeploymentCommit.objects.filter(
+        deployment__environment=environment,
+        deployment__result=DeploymentResult.SUCCESS,
+        deployment__finished_at__isnull=False,
+    )
+    stored = ChangeLeadTime.objects.filter(
+        _within_local_days("first_deployed_at", days, tz),
+        project=project,
+        environment=environment,
+    )
+    candidates = set(stored.values_list("commit_id", flat=True))
+    candidates.update(
+        successful.filter(
+            _within_local_days("deployment__finished_at", days, tz), deployment__project=project
+        ).values_list("commit_id", flat=True)
+    )
+    ids = sorted(candidates)
+    first: dict[int, tuple[datetime, datetime | None]] = {}
+    for start in range(0, len(ids), LEAD_CHUNK):
+        shipments = successful.filter(commit_id__in=ids[start : start + LEAD_CHUNK])
+        for commit_id, finished_at, start_at in shipments.values_list(
+            "commit_id", "deployment__finished_at", "commit__start_at"
+        ):
+            if commit_id not in first or finished_at < first[commit_id][0]:
+                first[commit_id] = (finished_at, start_at)
+    gone = sorted(candidates - set(first))
+    with transaction.atomic():
+        for start in range(0, len(gone), LEAD_CHUNK):
+            ChangeLeadTime.objects.filter(
+                environment=environment, commit_id__in=gone[start : start + LEAD_CHUNK]
+            ).delete()
+        ChangeLeadTime.objects.bulk_create(
+            [
+                ChangeLeadTime(
+                    project=project,
+                    environment=environment,
+                    commit_id=commit_id,
+                    first_deployed_at=finished_at,
+                    lead_seconds=None
+                    if start_at is None
+                    else (finished_at - start_at).total_seconds(),
+                )
+                for commit_id, (finished_at, start_at) in first.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["commit", "environment"],
+            update_fields=["project", "first_deployed_at", "lead_seconds"],
+            batch_size=LEAD_CHUNK,
+        )
+    return len(first)
+
+
 def recompute_dirty(*, batch: int = RECOMPUTE_BATCH, max_batches: int = 50) -> int:
     """Rebuild the snapshots of every marked day and delete the marks read; returns the number
     of days rebuilt."""
     done = 0
     for _ in range(max_batches):
+        # In scope order, so a batch covers runs of consecutive days of few projects: each
+        # (project, environment) of it is then counted over a short range of days.
         marks = list(
-            DirtyDay.objects.order_by("pk").values_list("pk", "project_id", "environment", "day")[
-                :batch
-            ]
+            DirtyDay.objects.order_by("project_id", "environment", "day", "pk").values_list(
+                "pk", "project_id", "environment", "day"
+            )[:batch]
         )
         if not marks:
             break

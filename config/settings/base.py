@@ -81,6 +81,9 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})
     # A dead database must fail fast with a 503, never hang a sender.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+    # JIT compilation costs up to seconds on the metrics queries, which the planner prices high
+    # but which run in milliseconds (docs/performance.md): off, as for most web workloads.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -115,8 +118,10 @@ DORAHUB_TOKEN_TOUCH_SECONDS = env.int("DORAHUB_TOKEN_TOUCH_SECONDS", default=60)
 # DORA 2023 is the default benchmark table; 2021 is kept for comparison (METRICS.md).
 DORAHUB_BENCHMARK = env.str("DORAHUB_BENCHMARK", default="2023")
 DORAHUB_INBOX_RETENTION_DAYS = env.int("DORAHUB_INBOX_RETENTION_DAYS", default=90)
-# Metric snapshots are rebuilt this long after a write, so a burst of deliveries coalesces.
-DORAHUB_RECOMPUTE_DELAY_SECONDS = env.int("DORAHUB_RECOMPUTE_DELAY_SECONDS", default=5)
+# Metric snapshots are rebuilt this long after a write, so a burst of deliveries coalesces into
+# at most one rebuild a second; the snapshot counts a delivery about a second after its 2xx
+# (docs/performance.md, "Freshness").
+DORAHUB_RECOMPUTE_DELAY_SECONDS = env.int("DORAHUB_RECOMPUTE_DELAY_SECONDS", default=1)
 # Accepted deliveries still unprocessed after this long are re-enqueued by the reconciliation.
 DORAHUB_RECONCILE_AFTER_SECONDS = env.int("DORAHUB_RECONCILE_AFTER_SECONDS", default=120)
 # Exposes /bench/bare, the baseline of bench/ingest.py; never set it in production.
