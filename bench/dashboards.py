@@ -25,10 +25,12 @@ import scale_data
 from metrics_scale import (
     PROJECT,
     mark_today_dirty,
+    memory_mb,
     rebuild_marked,
     setup_django,
     summary,
     timed,
+    vacuum_metrics_tables,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +86,7 @@ def main() -> None:
     if DirtyDay.objects.exists():
         print("building the snapshots of the marked days...", flush=True)
         print(f"  built in {rebuild_marked():.0f} s")
+        vacuum_metrics_tables()
     user, _ = get_user_model().objects.get_or_create(username="bench-viewer")
     client = Client()
     client.force_login(user)
@@ -93,11 +96,17 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start",
         "load": load,
         "snapshots": measure(client, args.runs),
+        "memory_after_first_state": memory_mb(),
     }
     print_table("every day rebuilt", results["snapshots"])
     mark_today_dirty()
     results["live"] = measure(client, args.runs)
     print_table("today marked dirty (a delivery just arrived)", results["live"])
+    results["memory_at_end"] = memory_mb()
+    print(
+        f"\nmemory of this process: {results['memory_after_first_state']} after the first state,"
+        f" {results['memory_at_end']} at the end"
+    )
     rebuild_marked()
     results["load_average_at_end"] = round(os.getloadavg()[0], 2)
     out = ROOT / "bench" / "results"

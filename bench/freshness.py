@@ -29,7 +29,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale_data
-from metrics_scale import percentile
+from metrics_scale import memory_mb, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -37,6 +37,18 @@ PORT = 8767
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 EMPTY_DB = "dorahub_fresh"
 PROJECT = "team-07"  # a UTC project of the scale data
+
+
+def peak_of_children(pid: int) -> float:
+    """The highest peak resident memory (VmHWM) of a process's children, in MiB."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    peaks = []
+    for child in found.stdout.split():
+        try:
+            peaks.append(memory_mb(child)["peak_mb"])
+        except (OSError, KeyError):
+            continue
+    return max(peaks, default=0.0)
 
 
 class SnapshotWatcher(threading.Thread):
@@ -187,6 +199,10 @@ def main() -> None:
         watcher.stop.set()
         fresh = [watcher.seen[n] - acknowledged[n] for n in acknowledged if n in watcher.seen]
         missing = args.deliveries - len(fresh)
+        memory = {
+            "web_workers_peak_mb": peak_of_children(server.pid),
+            "celery_workers_peak_mb": peak_of_children(worker.pid),
+        }
     finally:
         for process in (server, worker):
             os.killpg(process.pid, signal.SIGTERM)
@@ -214,6 +230,7 @@ def main() -> None:
             "max": round(max(fresh), 3),
         },
         "never_fresh": missing,
+        "memory": memory,
     }  # fmt: skip
     (ROOT / "bench" / "results" / "freshness.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "dorahub_scale"
-SHAPE_VERSION = 1
+SHAPE_VERSION = 2
 
 PROJECTS = 50
 DEPLOYMENTS = 1_000_000
@@ -218,7 +218,7 @@ class Project:
             self.ids.deployment_commit += 1
             self.rows.deployment_commits.write(
                 f"{self.ids.deployment_commit}\tmain\t\t\t{commit}\t{pk}\t"
-                f"{self.repositories[repository]}\n"
+                f"{self.repositories[repository]}\tf\n"
             )
         if remediates is not None:
             self.ids.remediation += 1
@@ -341,7 +341,7 @@ COLUMNS = {
         "repository_id"
     ),
     "deployments_deploymentcommit": (
-        "id, ref_name, name, message, commit_id, deployment_id, repository_id"
+        "id, ref_name, name, message, commit_id, deployment_id, repository_id, inferred"
     ),
     "deployments_deployment_remediates": "id, from_deployment_id, to_deployment_id",
     "issues_issue": (

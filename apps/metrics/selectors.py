@@ -439,7 +439,10 @@ def _live_deployment_counts(piece: _Slice, days: dict[int, set[date]] | None = N
     )
 
 
-def _snapshot_deployment_counts(piece: _Slice) -> Grouped:
+DayCountRows = dict[tuple[Key, date], tuple[int, ...]]  # (project, day) -> COUNTS
+
+
+def _snapshot_deployment_counts(piece: _Slice) -> DayCountRows:
     """Counts per (project, local day), from the daily snapshots."""
     rows = DailySnapshot.objects.filter(
         project_id__in=piece.project_ids or (),
@@ -454,23 +457,37 @@ def _snapshot_deployment_counts(piece: _Slice) -> Grouped:
         "failed_deployments",
         "rework_deployments",
     )
-    return {(row[0], row[1]): dict(zip(COUNTS, row[2:], strict=True)) for row in rows}
+    return {(row[0], row[1]): tuple(row[2:]) for row in rows}
 
 
-def _roll_up(days: Grouped, interval: str | None) -> Grouped:
-    """Day counts summed per bucket (the whole period when `interval` is None); `n_days` is the
-    number of days with a deployment. One query per slice then serves every bucket kind."""
-    out: Grouped = {}
+def _roll_up(days: DayCountRows, intervals: Iterable[str | None]) -> dict[str | None, Grouped]:
+    """Day counts summed per bucket of each interval (the whole period for None), with
+    `n_days` the number of days with a deployment. One query per slice then serves every bucket
+    kind; this runs over every day of every project of a page, so in one pass over lists."""
+    intervals = list(dict.fromkeys(intervals))
+    totals: dict[str | None, dict[tuple[Key, date | None], list[int]]] = {i: {} for i in intervals}
+    starts: dict[tuple[date, str], date] = {}
     for (key, day), row in days.items():
-        if day is None:
-            continue
-        bucket = None if interval is None else bucket_start(day, interval)
-        total = out.setdefault((key, bucket), dict.fromkeys((*COUNTS, "n_days"), 0))
-        for name in COUNTS:
-            total[name] += row.get(name) or 0
-        if row.get("n_deployments"):
-            total["n_days"] += 1
-    return out
+        deployed = 1 if row[0] else 0
+        for interval in intervals:
+            bucket = None
+            if interval is not None:
+                bucket = starts.get((day, interval))
+                if bucket is None:
+                    bucket = starts[(day, interval)] = bucket_start(day, interval)
+            total = totals[interval].get((key, bucket))
+            if total is None:
+                total = totals[interval][(key, bucket)] = [0, 0, 0, 0, 0]
+            total[0] += row[0]
+            total[1] += row[1]
+            total[2] += row[2]
+            total[3] += row[3]
+            total[4] += deployed
+    names = (*COUNTS, "n_days")
+    return {
+        interval: {group: dict(zip(names, total, strict=True)) for group, total in rows.items()}
+        for interval, rows in totals.items()
+    }
 
 
 MAX_MARKED_DAYS = 31  # a project with more marked days is counted from the rows entirely
@@ -535,13 +552,13 @@ class _DeploymentCounts:
         stored = sources.stored
         live = [k for k in piece.members() if k not in stored]
         self._live = None if not live else (piece if live == piece.members() else piece.only(live))
-        self._days: Grouped | None = None
+        self._days: DayCountRows | None = None
         self._cache: dict[str | None, Grouped] = {}
 
-    def days(self) -> Grouped:
+    def days(self) -> DayCountRows:
         if self._days is None:
             piece, marked = self.piece, self.sources.marked
-            rows: Grouped = {}
+            rows: DayCountRows = {}
             if self.sources.stored:
                 snapshots = _snapshot_deployment_counts(piece.only(self.sources.stored))
                 for (project_id, day), row in snapshots.items():
@@ -552,16 +569,21 @@ class _DeploymentCounts:
                 for project_id, days in marked.items()
             }
             in_period = {project_id: days for project_id, days in in_period.items() if days}
+            live: Grouped = {}
             if in_period:
-                rows.update(_live_deployment_counts(piece.only(in_period), days=in_period))
+                live.update(_live_deployment_counts(piece.only(in_period), days=in_period))
             if self._live is not None:
-                rows.update(_live_deployment_counts(self._live))
+                live.update(_live_deployment_counts(self._live))
+            for (key, day), row in live.items():
+                if day is not None:
+                    rows[(key, day)] = tuple(row.get(name) or 0 for name in COUNTS)
             self._days = rows
         return self._days
 
     def get(self, interval: str | None) -> Grouped:
         if interval not in self._cache:
-            self._cache[interval] = _roll_up(self.days(), interval)
+            # What _compute asks for, in one pass.
+            self._cache.update(_roll_up(self.days(), [None, "week", "month", interval]))
         return self._cache[interval]
 
 

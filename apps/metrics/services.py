@@ -3,7 +3,6 @@
 import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,11 +11,15 @@ from django.db.models import F, Q
 from django.db.models.functions import TruncDate
 
 from apps.connections.models import Project
-from apps.core.time import utc_day_bounds
 from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
 from apps.issues.models import Issue
 from apps.metrics.models import ChangeLeadTime, DailySnapshot, DirtyDay
-from apps.metrics.selectors import PRODUCTION, day_counts, incident_environment_q
+from apps.metrics.selectors import (
+    PRODUCTION,
+    day_counts,
+    incident_environment_q,
+    within_local_days,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,19 +92,6 @@ def rebuild_days(*, project: Project, environment: str, days: Iterable[date]) ->
     return len(rows)
 
 
-def _within_local_days(field: str, days: Iterable[date], tz: ZoneInfo) -> Q:
-    """`field` lies within one of the local `days` (consecutive days merge into one range)."""
-    condition = Q()
-    ordered = sorted(set(days))
-    run_start = ordered[0]
-    for day, following in zip(ordered, [*ordered[1:], None], strict=True):
-        if following != day + timedelta(days=1):
-            low, high = utc_day_bounds(run_start, tz)[0], utc_day_bounds(day, tz)[1]
-            condition |= Q(**{f"{field}__gte": low, f"{field}__lt": high})
-            run_start = following
-    return condition
-
-
 def rebuild_lead_times(*, project: Project, environment: str, days: Iterable[date]) -> int:
     """Decide again the first successful deployment to `environment` of every change whose
     first deployment `days` may have moved: the changes they shipped, and the changes whose
@@ -120,14 +110,14 @@ def rebuild_lead_times(*, project: Project, environment: str, days: Iterable[dat
         deployment__finished_at__isnull=False,
     )
     stored = ChangeLeadTime.objects.filter(
-        _within_local_days("first_deployed_at", days, tz),
+        within_local_days("first_deployed_at", days, tz),
         project=project,
         environment=environment,
     )
     candidates = set(stored.values_list("commit_id", flat=True))
     candidates.update(
         successful.filter(
-            _within_local_days("deployment__finished_at", days, tz), deployment__project=project
+            within_local_days("deployment__finished_at", days, tz), deployment__project=project
         ).values_list("commit_id", flat=True)
     )
     ids = sorted(candidates)
