@@ -4,8 +4,6 @@ The request connects to the address that passed the target check (no second DNS 
 never follows redirects, so neither rebinding nor a 3xx can send it somewhere refused.
 """
 
-import hashlib
-import hmac
 import http.client
 import json
 import socket
@@ -15,6 +13,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from apps.core.signatures import hmac_sha256_hex
 from apps.events.targets import Target, TargetRefused, parse_target, resolve
 
 TIMEOUT_SECONDS = 10.0
@@ -39,7 +38,7 @@ def body_for(*, name: str, occurred_at: str, data: dict[str, Any]) -> bytes:
 
 
 def sign(*, secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256_hex(secret=secret, body=body)
 
 
 def headers_for(*, event_name: str, delivery_uuid: str, signature: str) -> dict[str, str]:

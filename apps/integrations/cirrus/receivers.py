@@ -1,7 +1,6 @@
 """Cirrus CI webhook deliveries, authenticated by the HMAC signature of the body."""
 
 import hashlib
-import hmac
 from typing import Any
 
 from django.utils import timezone
@@ -10,15 +9,12 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from apps.ci.services import JobWrite, PipelineWrite, record_build, record_job
 from apps.connections.models import Connection
+from apps.core.signatures import hmac_sha256_hex, signatures_match
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations.cirrus.serializers import EVENTS, CirrusEventSerializer, flatten, prefixed
 
 SIGNATURE_HEADER = "X-Cirrus-Signature"
 EVENT_HEADER = "X-Cirrus-Event"
-
-
-def expected_signature(*, secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _state(write: PipelineWrite | JobWrite) -> str:
@@ -51,8 +47,8 @@ class CirrusReceiver(Receiver):
                 "This connection has no signing secret to check the signature with.",
                 code="signature_unverifiable",
             )
-        expected = expected_signature(secret=secret, body=inbound.body)
-        if not hmac.compare_digest(expected.encode(), presented.encode("utf-8", "replace")):
+        expected = hmac_sha256_hex(secret=secret, body=inbound.body)
+        if not signatures_match(expected=expected, presented=presented):
             raise AuthenticationFailed(
                 f"{SIGNATURE_HEADER} does not match the body.", code="signature_invalid"
             )

@@ -5,8 +5,6 @@ DORA Hub has no use for are answered 202 and kept in the inbox, never refused, s
 delivery log stays green.
 """
 
-import hashlib
-import hmac
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +20,7 @@ from apps.ci.services import JobData, PipelineData, StatusReport, record_build, 
 from apps.connections.authentication import authenticate_for_connection, extract_token
 from apps.connections.models import Connection
 from apps.core import strict_json
+from apps.core.signatures import hmac_sha256_hex, signatures_match
 from apps.deployments.models import DeploymentResult, Environment
 from apps.deployments.selectors import deployment_by_external_id
 from apps.deployments.services import (
@@ -82,8 +81,8 @@ HANDLED_EVENTS = frozenset(
 def signature_matches(*, secret: str, body: bytes, header: str) -> bool:
     """GitHub's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`, compared in
     constant time."""
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.strip().encode())
+    expected = "sha256=" + hmac_sha256_hex(secret=secret, body=body)
+    return signatures_match(expected=expected, presented=header.strip())
 
 
 def environment_for(name: str, *, production: bool = False) -> str:
