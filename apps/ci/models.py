@@ -98,6 +98,17 @@ class Job(StatusFields):
         Pipeline, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
     )
     job_type = models.CharField(max_length=200, blank=True, default="")
+    service = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="The service the sender ran the job for (Allstacks' Custom CD service label).",
+    )
+    sender_refs = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The sender\'s own ids, kept as sent: {"company_id": ..., "service_id": ...}.',
+    )
     properties = models.JSONField(
         default=dict, blank=True, help_text='Typed extras: {"key": {"type": ..., "value": ...}}.'
     )

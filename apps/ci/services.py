@@ -75,6 +75,8 @@ class JobData:
     duration_seconds: int | None = None
     triggered_by: str = ""
     properties: Mapping[str, Any] = field(default_factory=dict)
+    service: str = ""
+    sender_refs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,8 @@ def record_job(
             "duration_seconds": data.duration_seconds,
             "triggered_by": data.triggered_by,
             "properties": dict(data.properties),
+            "service": data.service,
+            "sender_refs": dict(data.sender_refs),
         }
         if not final or finished_at is not None:
             values["finished_at"] = finished_at
@@ -474,6 +478,7 @@ def deploy_from_job(*, connection: Connection, job: Job) -> UpsertResult | None:
             ref_name=job.branch,
             commit_sha=job.commit_sha,
             pipeline_id=pipeline.external_id if pipeline else "",
+            service=job.service,
             started_at=job.started_at,
             finished_at=finished_at,
             commits=[

@@ -33,6 +33,19 @@ class ConnectionSettingsSerializer(serializers.Serializer):
     releases_are_deployments = serializers.BooleanField(required=False, default=False)
     incident_label = serializers.CharField(required=False, default="incident", max_length=100)
     allow_unsigned = serializers.BooleanField(required=False, default=False)
+    # Allstacks: the sender's Custom CD service ids and the service names DORA Hub shows for
+    # them, {"1234": "checkout"}; ids not listed are labelled "allstacks:<id>".
+    allstacks_services = serializers.DictField(
+        child=serializers.CharField(max_length=200), required=False, default=dict
+    )
+
+    def validate_allstacks_services(self, value: dict[str, str]) -> dict[str, str]:
+        bad = [key for key in value if not str(key).strip().isdigit()]
+        if bad:
+            raise serializers.ValidationError(
+                f"Keys must be Allstacks service ids (whole numbers), not {bad[0]!r}."
+            )
+        return {str(int(key)): name.strip() for key, name in value.items()}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = set(self.initial_data) - set(self.fields)

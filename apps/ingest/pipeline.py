@@ -18,6 +18,8 @@ from apps.ingest.throttling import check_rate
 
 logger = logging.getLogger(__name__)
 
+REPLAYED_HEADER = "Idempotent-Replayed"
+
 
 def receive(
     *,
@@ -79,7 +81,10 @@ def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Resp
                 response_status=earlier.response_status or 200,
                 response_body=earlier.response_body,
             )
-            return Response(earlier.response_body, status=earlier.response_status or 200)
+            replayed = Response(earlier.response_body, status=earlier.response_status or 200)
+            # The sender's "recent deliveries" screen shows the answer: say it is a replay.
+            replayed[REPLAYED_HEADER] = "true"
+            return replayed
         payload = receiver.parse(inbound)
         with transaction.atomic():
             outcome = receiver.handle(connection=connection, payload=payload, inbound=inbound)

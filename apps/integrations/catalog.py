@@ -90,7 +90,7 @@ CATALOG: dict[str, tuple[RouteExample, ...]] = {
                 "commit_sha": "a2e7da86cc392417b0d9f605b28038aae80b002f",
                 "triggered_by": "testuser@org.com",
                 "repo_id": "12345",
-                "service_id": "{id}",
+                "service_id": 417,  # Allstacks' own Custom CD service id, kept as sent
                 "job_start_time": 1704018030,
                 "job_duration": 300,
                 "job_type": "Production Deploy",
@@ -184,9 +184,5 @@ def examples_for(*, connection: Connection, base_url: str) -> list[tuple[str, st
     routes = CATALOG.get(connection.kind, _NATIVE)
     out = []
     for route in routes:
-        if route.body and route.body.get("service_id") == "{id}":
-            route = RouteExample(
-                route.title, route.path, {**route.body, "service_id": connection.pk}, route.auth
-            )
         out.append((route.title, route.curl(base_url=base_url, connection=connection)))
     return out

@@ -206,17 +206,6 @@ def test_an_optional_key_given_twice(post, valid):
     assert_rejected(post(valid | {"optional": optional}), "optional[1].key")
 
 
-def test_service_id_of_another_connection_is_403(post, valid, allstacks):
-    other = ConnectionFactory(kind="allstacks")
-    response = post(valid | {"service_id": other.pk})
-    assert_rejected(response, None, status=403)
-    assert response.json()["error"]["code"] == "wrong_connection"
-
-
-def test_service_id_of_no_connection_is_404(post, valid):
-    assert_rejected(post(valid | {"service_id": 999999}), None, status=404)
-
-
 @pytest.mark.parametrize("token", ["", "dh_not-a-real-token"])
 def test_without_a_valid_token_is_401(post, valid, token):
     assert_rejected(post(valid, token=token), None, status=401)

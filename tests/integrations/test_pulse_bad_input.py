@@ -126,12 +126,6 @@ def test_an_incident_resolved_before_it_was_created_is_rejected(ingest):
     assert_rejected(response, "time_resolved")
 
 
-@pytest.mark.parametrize("changes", [[], None])
-def test_a_deployment_with_no_changes_is_rejected(ingest, changes):
-    # Pulse's Go CLI sends `null` when `push git deployment` finds no commits.
-    assert_rejected(ingest(DEPLOYMENT | {"changes": changes}), "changes")
-
-
 @pytest.mark.parametrize(
     ("body", "field", "value"),
     [

@@ -132,13 +132,13 @@ TOKEN_ROUTES = {
         "/api/rest/plugins/webhook/connections/by-name/{name}/issue/" + CLOSE_KEY + "/close",
         None,
     ),
-    "webhook/company/<str:company_id>/cicd_job": ("/webhook/company/acme/cicd_job", "allstacks"),
 }
 SIGNED_ROUTES = {
     "api/v1/connections/<int:connection_id>/cirrus",
     "api/v1/connections/<int:connection_id>/github",
 }
-KEYED_ROUTES = {"v1/ingestion/<str:provider>"}  # the API key names the connection
+# The API key names the connection (Pulse's webhook; Allstacks, whose service_id is its own).
+KEYED_ROUTES = {"v1/ingestion/<str:provider>", "webhook/company/<str:company_id>/cicd_job"}
 READ_ROUTES = {
     "api/v1/deployments",
     "api/v1/issues",
@@ -180,17 +180,6 @@ def test_every_route_is_in_this_table():
 def send(route: str, *, target: Tenant, token: str):
     path, body = TOKEN_ROUTES[route]
     path = path.format(id=target.connection.pk, name=target.connection.name)
-    if body == "allstacks":
-        body = {
-            "job_id": "deploy",
-            "commit_sha": SHA,
-            "service_id": target.connection.pk,
-            "job_start_time": 1709294400,
-            "job_duration": 60,
-            "status": "Succeeded",
-            "repo_name": "acme/api",
-            "job_type": "Production Deploy",
-        }
     return Client().post(
         path,
         data=json.dumps(body) if body is not None else b"",

@@ -1,22 +1,23 @@
 """Allstacks' Custom CD webhook: CI/CD jobs, most of them deployments.
 
-The connection is not in the URL but in the body (`service_id`), so it is resolved from the
-parsed payload; the bearer token must belong to that connection. The URL's company id is
-Allstacks' tenant and means nothing here.
+The bearer token names the connection, so an existing job only changes its host and token.
+The URL's `company_id` and the body's `service_id` are Allstacks' own ids: both are kept on the
+job, and the service id labels the service (through the connection's `allstacks_services`
+mapping when it has one), never compared with DORA Hub ids.
 """
 
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated
 
 from apps.ci.services import JobWrite, record_job
 from apps.connections.authentication import extract_token
 from apps.connections.models import ApiToken, Connection
 from apps.connections.services import authenticate_token
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
-from apps.integrations.allstacks.serializers import CustomCDJobSerializer, ServiceIdSerializer
+from apps.integrations.allstacks.serializers import CustomCDJobSerializer
 
 
 def job_outcome(write: JobWrite) -> Outcome:
@@ -34,6 +35,7 @@ def job_outcome(write: JobWrite) -> Outcome:
         "status": "stale" if write.stale else state,
         "job_status": job.status,
         "original_status": job.original_status,
+        "service": job.service,
         "deployment": (
             {
                 "id": deployment.deployment.pk,
@@ -60,41 +62,29 @@ class CustomCDJobReceiver(Receiver):
 
     def __init__(self) -> None:
         self._token: ApiToken | None = None
-        self._payload: Any = None
 
     def resolve_connection(self, inbound: Inbound) -> Connection:
-        # The token is checked before the body is read, so an unauthenticated caller learns
-        # nothing about the body or which connections exist.
-        if not inbound.replay:
-            plaintext = extract_token(inbound.headers, inbound.query)
-            if plaintext is None:
-                raise NotAuthenticated(
-                    "Authentication required: send 'Authorization: Bearer <token>'.",
-                    code="not_authenticated",
-                )
-            self._token = authenticate_token(plaintext=plaintext)
-        service_id = self.validate(ServiceIdSerializer, self.parse(inbound))["service_id"]
-        connection = Connection.objects.select_related("project").filter(pk=service_id).first()
-        if connection is None:
-            raise NotFound(f"No connection with id {service_id} (service_id).")
-        return connection
-
-    def authenticate(self, inbound: Inbound, connection: Connection) -> None:
-        if self._token is None or self._token.connection_id != connection.pk:
-            raise PermissionDenied(
-                "This token belongs to another connection than service_id.",
-                code="wrong_connection",
+        if inbound.replay:
+            # Replays carry no token (it is redacted): the delivery's connection is passed in.
+            return super().resolve_connection(inbound)
+        plaintext = extract_token(inbound.headers, inbound.query)
+        if plaintext is None:
+            raise NotAuthenticated(
+                "Authentication required: send 'Authorization: Bearer <token>'.",
+                code="not_authenticated",
             )
+        self._token = authenticate_token(plaintext=plaintext)
+        return self._token.connection
 
-    def parse(self, inbound: Inbound) -> Any:
-        if self._payload is None:
-            self._payload = super().parse(inbound)
-        return self._payload
+    def authenticate(self, inbound: Inbound, connection: Connection) -> ApiToken | None:
+        return self._token  # checked while resolving the connection it names
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         serializer = self.serializer_class(data=payload)
         serializer.is_valid(raise_exception=True)
-        write = record_job(
-            connection=connection, data=serializer.to_data(), received_at=timezone.now()
+        data = serializer.to_data(
+            company_id=str(inbound.params.get("company_id", ""))[:200],
+            services=connection.setting("allstacks_services"),
         )
+        write = record_job(connection=connection, data=data, received_at=timezone.now())
         return job_outcome(write)

@@ -27,14 +27,6 @@ STATUSES: dict[str, tuple[str, int]] = {
 OPTIONAL_TYPES = ("string", "integer", "float", "duration", "timestamp")
 
 
-class ServiceIdSerializer(serializers.Serializer):
-    """Only the field that names the connection, read before the sender is authenticated."""
-
-    service_id = serializers.IntegerField(
-        min_value=1, help_text="The DORA Hub connection id (Allstacks' Custom CD service id)."
-    )
-
-
 @extend_schema_field(
     {"type": "string", "description": "Succeeded, Failed or On Hold (case and spaces ignored)."}
 )
@@ -119,7 +111,9 @@ class OptionalFieldSerializer(serializers.Serializer):
 class CustomCDJobSerializer(serializers.Serializer):
     job_id = serializers.CharField(max_length=200)
     commit_sha = CommitShaField()
-    service_id = serializers.IntegerField(min_value=1)
+    # The id of the Custom CD service inside Allstacks: the client's, kept as sent. The token
+    # names the DORA Hub connection; this only labels the service.
+    service_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     job_start_time = EpochSecondsField()
     job_duration = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     status = AllstacksStatusField()
@@ -163,7 +157,9 @@ class CustomCDJobSerializer(serializers.Serializer):
             raise serializers.ValidationError(problems)
         return attrs
 
-    def to_data(self) -> JobData:
+    def to_data(self, *, company_id: str = "", services: dict[str, str] | None = None) -> JobData:
+        """`company_id` is the URL's Allstacks tenant; `services` the connection's mapping of
+        Allstacks service ids to service names."""
         v = self.validated_data
         key, original = v["status"]
         status, progress = STATUSES[key]
@@ -190,4 +186,11 @@ class CustomCDJobSerializer(serializers.Serializer):
                 item["key"]: {"type": item["type"], "value": item["value"]}
                 for item in v.get("optional", [])
             },
+            service=service_label(v["service_id"], services or {}),
+            sender_refs={"company_id": company_id, "service_id": v["service_id"]},
         )
+
+
+def service_label(service_id: int, services: dict[str, str]) -> str:
+    """The service name a connection maps an Allstacks service id to, else `allstacks:<id>`."""
+    return services.get(str(service_id)) or f"allstacks:{service_id}"

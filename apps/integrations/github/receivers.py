@@ -428,6 +428,8 @@ class GitHubReceiver(Receiver):
         )
         if action in ("deleted", "transferred") or not (labelled or unlabelled):
             return _ignored("issues", f"Not an issue labelled {label!r}.")
+        if issue["state"] is None:
+            return _ignored("issues", f"Action {action!r} carries no issue state to record.")
         closed = issue["state"] == "closed"
         written = upsert_issue(
             connection=connection,

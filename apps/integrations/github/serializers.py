@@ -161,7 +161,11 @@ class IssueBodySerializer(serializers.Serializer):
     title = LenientCharField(max_length=1000)
     body = LenientCharField(max_length=100000)
     html_url = LenientCharField(max_length=1000)
-    state = serializers.ChoiceField(choices=["open", "closed"])
+    # GitHub's own examples of `pinned` and `unpinned` carry no state (nor labels): those
+    # deliveries say nothing about open or closed, so the state is never required.
+    state = serializers.ChoiceField(
+        choices=["open", "closed"], required=False, allow_null=True, default=None
+    )
     created_at = AwareDateTimeField()
     updated_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     closed_at = AwareDateTimeField(required=False, allow_null=True, default=None)

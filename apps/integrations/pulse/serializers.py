@@ -68,7 +68,7 @@ class SystemSerializer(serializers.Serializer):
 
 
 class ChangesField(serializers.ListField):
-    """The commit shas a deployment contains; Pulse's Go CLI sends `null` when it found none."""
+    """The commit shas a deployment contains (the native route: at least one)."""
 
     default_error_messages = {
         "empty": "List the commits the deployment contains (at least one).",
@@ -76,9 +76,22 @@ class ChangesField(serializers.ListField):
     }
 
     def __init__(self, **kwargs: Any):
-        super().__init__(
-            child=IdentifierField(), allow_empty=False, max_length=MAX_CHANGES, **kwargs
-        )
+        kwargs.setdefault("allow_empty", False)
+        super().__init__(child=IdentifierField(), max_length=MAX_CHANGES, **kwargs)
+
+
+class PulseChangesField(ChangesField):
+    """Pulse's Go CLI sends `null` from `push git deployment` when `git log prev..HEAD` is
+    empty (a redeploy of the same HEAD): a deployment with no new changes, so `null` and `[]`
+    both read as an empty list and the deployment still counts (METRICS.md)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(allow_empty=True, allow_null=True, **kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            return True, []
+        return super().validate_empty_values(data)
 
 
 def _not_before(
@@ -117,7 +130,7 @@ class PulseDeploymentSerializer(SystemSerializer):
     source = LenientCharField(max_length=100)
     deploy_id = serializers.CharField(max_length=200)
     time_created = AwareDateTimeField()
-    changes = ChangesField()
+    changes = PulseChangesField()
     # DORA Hub extensions; Pulse deployments are successful production deployments.
     environment = UpperChoiceField(
         choices=Environment.values, required=False, default=Environment.PRODUCTION
