@@ -10,7 +10,7 @@ from apps.core.serializer_fields import UpperChoiceField
 from apps.core.time import check_period_day
 from apps.deployments.models import Environment
 from apps.metrics.levels import BENCHMARKS
-from apps.metrics.selectors import INTERVALS, default_period
+from apps.metrics.selectors.periods import INTERVALS, default_period
 
 MAX_PERIOD_DAYS = 3 * 366
 # Read by authentication (`?api_key=`) and content negotiation, not by the metrics.

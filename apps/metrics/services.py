@@ -14,12 +14,10 @@ from apps.connections.models import Project
 from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
 from apps.issues.models import Issue
 from apps.metrics.models import ChangeLeadTime, DailySnapshot, DirtyDay
-from apps.metrics.selectors import (
-    PRODUCTION,
-    day_counts,
-    incident_environment_q,
-    within_local_days,
-)
+from apps.metrics.selectors.definitions import incident_environment_q
+from apps.metrics.selectors.periods import PRODUCTION
+from apps.metrics.selectors.query import within_local_days
+from apps.metrics.selectors.reports import day_counts
 
 logger = logging.getLogger(__name__)
 

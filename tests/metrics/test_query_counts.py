@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.metrics.selectors import MAX_MARKED_DAYS
+from apps.metrics.selectors.sources import MAX_MARKED_DAYS
 from apps.metrics.services import mark_dirty_days, recompute_dirty
 from tests.factories import ConnectionFactory, ProjectFactory
 from tests.metrics import history as hist

@@ -1,0 +1,99 @@
+"""Shared query pieces: a slice of projects and days, grouping per (project, bucket), local-day
+conditions."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import DateField, Expression, Q, QuerySet
+from django.db.models.functions import Trunc
+
+from apps.core.time import utc_day_bounds
+from apps.metrics.selectors.periods import PRODUCTION
+
+Key = int | None  # a project id, or None for all projects together
+
+
+@dataclass(frozen=True)
+class Slice:
+    project_ids: tuple[int, ...] | None  # None: all projects as one
+    tz: ZoneInfo
+    since: date
+    until: date
+    environment: str = PRODUCTION
+    service: str = ""
+
+    @property
+    def start(self) -> datetime:
+        return utc_day_bounds(self.since, self.tz)[0]
+
+    @property
+    def end(self) -> datetime:
+        return utc_day_bounds(self.until, self.tz)[0]
+
+    @property
+    def by_project(self) -> bool:
+        return self.project_ids is not None
+
+    def members(self) -> list[Key]:
+        return list(self.project_ids) if self.project_ids is not None else [None]
+
+    def only(self, ids: Iterable[int]) -> "Slice":
+        return Slice(
+            project_ids=tuple(ids),
+            tz=self.tz,
+            since=self.since,
+            until=self.until,
+            environment=self.environment,
+            service=self.service,
+        )
+
+
+Row = dict[str, Any]
+Grouped = dict[tuple[Key, date | None], Row]
+
+
+def aggregate_per_group(
+    queryset: QuerySet, *, by_project: bool, bucket: Expression | None, aggregates: dict
+) -> Grouped:
+    """Run `aggregates` per (project, bucket) in one query; missing groups had no rows."""
+    names = []
+    if bucket is not None:
+        queryset = queryset.annotate(bucket=bucket)
+        names.append("bucket")
+    if by_project:
+        names.append("project_id")
+    if not names:
+        return {(None, None): queryset.aggregate(**aggregates)}
+    rows = queryset.order_by().values(*names).annotate(**aggregates)
+    return {(row.get("project_id"), row.get("bucket")): row for row in rows}
+
+
+def bucket_of(expression: Any, interval: str | None, tz: ZoneInfo) -> Expression | None:
+    if interval is None:
+        return None
+    return Trunc(expression, interval, output_field=DateField(), tzinfo=tz)
+
+
+def within_local_days(field: str, days: Iterable[date], tz: ZoneInfo) -> Q:
+    """`field` (an instant) lies on one of the local `days`; consecutive days are one range."""
+    condition = Q()
+    ordered = sorted(set(days))
+    if not ordered:
+        return Q(pk__in=[])
+    run_start = ordered[0]
+    for day, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if following != day + timedelta(days=1):
+            low, high = utc_day_bounds(run_start, tz)[0], utc_day_bounds(day, tz)[1]
+            condition |= Q(**{f"{field}__gte": low, f"{field}__lt": high})
+            run_start = following
+    return condition
+
+
+def on_marked_days(project_field: str, field: str, marked: dict[int, set[date]], tz: ZoneInfo) -> Q:
+    condition = Q()
+    for project_id, days in marked.items():
+        condition |= Q(**{project_field: project_id}) & within_local_days(field, days, tz)
+    return condition
