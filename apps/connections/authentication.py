@@ -3,11 +3,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rest_framework import authentication
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from apps.connections.models import ApiToken, Connection
 from apps.connections.services import authenticate_token
+from apps.core.errors import Code, Forbidden, Unauthenticated
 
 _SCHEMES = ("bearer", "token")
 
@@ -18,8 +19,8 @@ def extract_token(headers: Mapping[str, str], query: Mapping[str, str] | None = 
     if header:
         scheme, _, value = header.strip().partition(" ")
         if scheme.lower() not in _SCHEMES or not value.strip():
-            raise NotAuthenticated(
-                "Malformed Authorization header; use 'Bearer <token>'.", code="invalid_header"
+            raise Unauthenticated(
+                "Malformed Authorization header; use 'Bearer <token>'.", code=Code.INVALID_HEADER
             )
         return value.strip()
     api_key = headers.get("X-Api-Key") or headers.get("x-api-key")
@@ -51,10 +52,14 @@ class ApiClient:
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[ApiClient, ApiToken] | None:
-        plaintext = extract_token(request.headers, request.query_params)
-        if plaintext is None:
-            return None
-        token = authenticate_token(plaintext=plaintext)
+        try:
+            plaintext = extract_token(request.headers, request.query_params)
+            if plaintext is None:
+                return None
+            token = authenticate_token(plaintext=plaintext)
+        except Unauthenticated as exc:
+            # DRF's own exception, so that DRF adds the WWW-Authenticate challenge.
+            raise AuthenticationFailed(exc.message, code=exc.code) from None
         return ApiClient(token=token), token
 
     def authenticate_header(self, request: Request) -> str:
@@ -67,13 +72,13 @@ def authenticate_for_connection(
     """Token check for ingestion: 401 without a usable token, 403 for another connection's."""
     plaintext = extract_token(headers, query)
     if plaintext is None:
-        raise NotAuthenticated(
+        raise Unauthenticated(
             "Authentication required: send 'Authorization: Bearer <token>'.",
-            code="not_authenticated",
+            code=Code.NOT_AUTHENTICATED,
         )
     token = authenticate_token(plaintext=plaintext)
     if token.connection_id != connection.pk:
-        raise PermissionDenied("This token belongs to another connection.", code="wrong_connection")
+        raise Forbidden("This token belongs to another connection.", code=Code.WRONG_CONNECTION)
     return token
 
 

@@ -6,11 +6,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from rest_framework.exceptions import AuthenticationFailed
 
 from apps.connections import tokens
 from apps.connections.connection_settings import validate_settings
 from apps.connections.models import ApiToken, Connection, ConnectionKind, Project
+from apps.core.errors import Code, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,9 @@ def create_connection(
 
 
 def authenticate_token(*, plaintext: str) -> ApiToken:
-    """Resolve a presented token to a usable ApiToken or raise AuthenticationFailed (401)."""
+    """Resolve a presented token to a usable ApiToken or raise Unauthenticated."""
     if not tokens.looks_valid(plaintext):
-        raise AuthenticationFailed("Malformed API token.", code="invalid_token")
+        raise Unauthenticated("Malformed API token.", code=Code.INVALID_TOKEN)
     token = (
         ApiToken.objects.select_related("connection__project")
         .filter(prefix=tokens.lookup_prefix(plaintext))
@@ -90,13 +90,13 @@ def authenticate_token(*, plaintext: str) -> ApiToken:
     if token is None or not tokens.matches(plaintext, token.digest):
         # Compare anyway so timing does not tell a wrong prefix from a wrong secret.
         tokens.matches(plaintext, "0" * 64)
-        raise AuthenticationFailed("Unknown API token.", code="invalid_token")
+        raise Unauthenticated("Unknown API token.", code=Code.INVALID_TOKEN)
     if token.revoked_at is not None:
-        raise AuthenticationFailed("This API token has been revoked.", code="token_revoked")
+        raise Unauthenticated("This API token has been revoked.", code=Code.TOKEN_REVOKED)
     if token.expires_at is not None and token.expires_at <= timezone.now():
-        raise AuthenticationFailed("This API token has expired.", code="token_expired")
+        raise Unauthenticated("This API token has expired.", code=Code.TOKEN_EXPIRED)
     if not token.connection.is_active:
-        raise AuthenticationFailed("This connection is disabled.", code="connection_inactive")
+        raise Unauthenticated("This connection is disabled.", code=Code.CONNECTION_INACTIVE)
     touch_token(token=token)
     return token
 

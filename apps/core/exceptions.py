@@ -1,6 +1,9 @@
 """The one error shape of the API, produced by one exception handler.
 
 {"error": {"code": "<machine_code>", "message": "<human sentence>", "fields": {...}}}
+
+The codes are `apps.core.errors.Code`. The application's own errors (`apps.core.errors`) are
+mapped to HTTP here and only here; DRF's exceptions (raised by serializers and views) too.
 """
 
 import logging
@@ -13,29 +16,34 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from apps.core import errors
+from apps.core.errors import Code
+
 logger = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body is larger than the limit."
-    default_code = "payload_too_large"
+    default_code = Code.PAYLOAD_TOO_LARGE.value
 
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The database is unavailable; retry later."
-    default_code = "service_unavailable"
+    default_code = Code.SERVICE_UNAVAILABLE.value
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with stored data."
-    default_code = "conflict"
+def vocabulary_code(code: str) -> str:
+    """`code` as a member of the vocabulary; an unlisted one is a defect, logged loudly."""
+    if code in Code.__members__.values():
+        return Code(code).value
+    logger.error("error code %r is not in apps.core.errors.Code", code)
+    return code
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
+    error: dict[str, Any] = {"code": vocabulary_code(code), "message": message}
     if fields is not None:
         error["fields"] = fields
     return {"error": error}
@@ -75,8 +83,38 @@ def _validation_message(fields: dict[str, list[str]]) -> str:
     return f"Invalid input: {first_field}: {problems[0]}{more}"
 
 
+# Most specific first: the HTTP status of each kind of application error.
+_STATUS_OF: tuple[tuple[type[errors.ApplicationError], int], ...] = (
+    (errors.InvalidInput, status.HTTP_400_BAD_REQUEST),
+    (errors.Unauthenticated, status.HTTP_401_UNAUTHORIZED),
+    (errors.Forbidden, status.HTTP_403_FORBIDDEN),
+    (errors.Missing, status.HTTP_404_NOT_FOUND),
+    (errors.Conflict, status.HTTP_409_CONFLICT),
+    (errors.TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (errors.RateLimited, status.HTTP_429_TOO_MANY_REQUESTS),
+    (errors.Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+)
+
+
+def application_error_to_response(exc: errors.ApplicationError) -> Response:
+    status_code = next(
+        (code for kind, code in _STATUS_OF if isinstance(exc, kind)), status.HTTP_400_BAD_REQUEST
+    )
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.RateLimited) and exc.wait:
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, errors.InvalidInput) and exc.fields:
+        fields = _flatten_fields(exc.fields)
+        body = error_body(exc.code, _validation_message(fields), fields)
+    else:
+        body = error_body(exc.code, exc.message)
+    return Response(body, status=status_code, headers=headers)
+
+
 def exception_to_response(exc: Exception) -> Response | None:
     """Map an exception to a response in the error shape; None for unexpected errors."""
+    if isinstance(exc, errors.ApplicationError):
+        return application_error_to_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):
@@ -100,7 +138,7 @@ def exception_to_response(exc: Exception) -> Response | None:
 
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_fields(exc.detail)
-        body = error_body("validation_error", _validation_message(fields), fields)
+        body = error_body(Code.VALIDATION_ERROR, _validation_message(fields), fields)
     else:
         detail = exc.detail
         if isinstance(detail, list | dict):
@@ -122,12 +160,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 def json_404(request: Any, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("not_found", "No such route."), status=404)
+    return JsonResponse(error_body(Code.NOT_FOUND, "No such route."), status=404)
 
 
 def json_500(request: Any) -> JsonResponse:
     return JsonResponse(
-        error_body("server_error", "An unexpected error occurred; it has been logged."), status=500
+        error_body(Code.SERVER_ERROR, "An unexpected error occurred; it has been logged."),
+        status=500,
     )
 
 

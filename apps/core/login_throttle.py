@@ -11,6 +11,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
+from apps.core.errors import Code
+
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_SECONDS = 15 * 60
 
@@ -29,7 +31,7 @@ class ThrottledLoginMixin:
         key = _key(self.request, str(self.data.get("username", "")))
         if cache.get(key, 0) >= LOGIN_MAX_FAILURES:
             raise forms.ValidationError(
-                "Too many failed login attempts. Try again in 15 minutes.", code="throttled"
+                "Too many failed login attempts. Try again in 15 minutes.", code=Code.THROTTLED
             )
         try:
             return super().clean()  # type: ignore[misc]

@@ -4,6 +4,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from apps.core import strict_json
+from apps.core.errors import Code
 
 
 class StrictJSONParser(JSONParser):
@@ -13,4 +14,4 @@ class StrictJSONParser(JSONParser):
         try:
             return strict_json.loads(stream.read())
         except strict_json.MalformedJSON as exc:
-            raise ParseError(f"Malformed JSON: {exc}", code="malformed_json") from None
+            raise ParseError(f"Malformed JSON: {exc}", code=Code.MALFORMED_JSON) from None

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.datastructures import CaseInsensitiveMapping
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from apps.core.errors import InvalidInput
 from apps.core.exceptions import exception_to_response
 from apps.core.tasks import enqueue_on_commit
 from apps.ingest import services
@@ -121,7 +121,7 @@ def _refuse_nul(inbound: Inbound) -> None:
         if "\x00" in f"{name}{value}"
     }
     if problems:
-        raise ValidationError(problems)
+        raise InvalidInput(fields=problems)
 
 
 def _record_rejection(delivery: Delivery, response: Response) -> None:

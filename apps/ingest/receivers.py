@@ -16,6 +16,7 @@ from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
 from apps.connections.authentication import authenticate_for_connection
 from apps.connections.models import Connection
 from apps.core import strict_json
+from apps.core.errors import Code
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,11 @@ class Receiver:
         try:
             payload = strict_json.loads(inbound.body)
         except strict_json.MalformedJSON as exc:
-            raise ParseError(f"Malformed JSON: {exc}", code="malformed_json") from None
+            raise ParseError(f"Malformed JSON: {exc}", code=Code.MALFORMED_JSON) from None
         if self.expects_object and not isinstance(payload, dict):
             raise ParseError(
                 f"Expected a JSON object, got a JSON {type(payload).__name__}.",
-                code="malformed_json",
+                code=Code.MALFORMED_JSON,
             )
         return payload
 

@@ -7,7 +7,8 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.exceptions import Throttled
+
+from apps.core.errors import RateLimited
 
 WINDOW_SECONDS = 60
 
@@ -28,7 +29,7 @@ def check_rate(*, key: str, now: float | None = None) -> None:
         count = 1 if created else cache.incr(cache_key)
     if count > limit:
         wait = (window + 1) * WINDOW_SECONDS - now
-        raise Throttled(
+        raise RateLimited(
+            f"More than {limit} deliveries a minute from this sender; retry later.",
             wait=max(1, int(wait + 0.999)),
-            detail=f"More than {limit} deliveries a minute from this sender; retry later.",
         )

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from apps.connections.models import Connection
+from apps.core.errors import Missing
 from apps.deployments.models import Deployment
 from apps.deployments.services import ensure_repositories
 from apps.events.services import record_event
@@ -143,7 +143,7 @@ def close_issue(
             .first()
         )
         if issue is None:
-            raise NotFound(f"No issue with key {issue_key!r} on this connection.", code="not_found")
+            raise Missing(f"No issue with key {issue_key!r} on this connection.")
         if issue.status == IssueStatus.DONE and issue.resolved_at is not None:
             return IssueWrite(issue=issue, created=False, changed=False)
         before = _snapshot(issue)

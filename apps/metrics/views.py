@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.connections.authentication import token_project_id
 from apps.connections.models import Project
+from apps.core.errors import Code
 from apps.metrics import selectors
 from apps.metrics.serializers import (
     DoraProjectsSerializer,
@@ -140,12 +141,12 @@ def _requested_project(request: Request, slug: str | None) -> Project | None:
         project = Project.objects.get(pk=own)
         if slug and slug != project.slug:
             raise PermissionDenied(
-                "This API token can only read its own project's metrics.", code="wrong_project"
+                "This API token can only read its own project's metrics.", code=Code.WRONG_PROJECT
             )
         return project
     if not slug:
         return None
     project = Project.objects.filter(slug=slug).first()
     if project is None:
-        raise NotFound(f"No project with slug {slug!r}.", code="not_found")
+        raise NotFound(f"No project with slug {slug!r}.", code=Code.NOT_FOUND)
     return project

@@ -76,14 +76,14 @@ def test_the_documented_vector_passes_authentication_over_http(api):
     assert signed.status_code == 400
     assert signed.json()["error"]["code"] == "malformed_json"
     assert tampered.status_code == 401
-    assert tampered.json()["error"]["code"] == "invalid_signature"
+    assert tampered.json()["error"]["code"] == "signature_invalid"
 
 
 def test_a_delivery_signed_with_another_secret_is_refused_and_stores_nothing(api, github):
     response = deliver(api, github, "push", gh.PUSH, secret="not the secret")
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "invalid_signature"
+    assert response.json()["error"]["code"] == "signature_invalid"
     assert not Commit.objects.exists()
     assert Delivery.objects.get().status == "rejected"
 
@@ -96,7 +96,7 @@ def test_an_unsigned_delivery_is_refused(api, github):
         HTTP_X_GITHUB_EVENT="push",
     )
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "missing_signature"
+    assert response.json()["error"]["code"] == "signature_missing"
 
 
 def test_a_connection_without_a_secret_asks_for_one(api):

@@ -285,13 +285,11 @@ SENDERS = {
         cirrus_send,
         lambda body, secret: cirrus.sign(body, secret),
         cirrus.REAL_TASK_DELIVERY.encode(),
-        "signature_invalid",
     ),
     "github": (
         github_send,
         lambda body, secret: "sha256=" + github.sign(body, secret).removeprefix("sha256="),
         json.dumps(github.PUSH).encode(),
-        "invalid_signature",
     ),
 }
 
@@ -299,7 +297,7 @@ SENDERS = {
 @pytest.mark.parametrize("provider", sorted(SENDERS))
 def test_signatures_refuse_truncated_resigned_and_foreign_bodies(tenants, provider):
     alpha, beta = tenants
-    post, sign, body, code = SENDERS[provider]
+    post, sign, body = SENDERS[provider]
     good = sign(body, alpha.secret)
     before = (alpha.rows(), beta.rows())
 
@@ -315,7 +313,8 @@ def test_signatures_refuse_truncated_resigned_and_foreign_bodies(tenants, provid
 
     for name, response in cases.items():
         assert response.status_code == 401, (name, response.content)
-        assert response.json()["error"]["code"] in (code, "signature_missing", "missing_signature")
+        expected = "signature_missing" if name == "no signature" else "signature_invalid"
+        assert response.json()["error"]["code"] == expected, name
         assert alpha.secret not in response.content.decode(), name
     assert (alpha.rows(), beta.rows()) == before
 
@@ -323,7 +322,7 @@ def test_signatures_refuse_truncated_resigned_and_foreign_bodies(tenants, provid
 @pytest.mark.parametrize("provider", sorted(SENDERS))
 def test_a_replayed_signed_delivery_is_answered_again_and_stored_once(tenants, provider):
     alpha, _ = tenants
-    post, sign, body, _ = SENDERS[provider]
+    post, sign, body = SENDERS[provider]
     signature = sign(body, alpha.secret)
 
     first = post(alpha, body, signature)

@@ -16,6 +16,7 @@ from apps.ci.services import JobWrite, record_job
 from apps.connections.authentication import extract_token
 from apps.connections.models import ApiToken, Connection
 from apps.connections.services import authenticate_token
+from apps.core.errors import Code
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations.allstacks.serializers import CustomCDJobSerializer
 
@@ -71,7 +72,7 @@ class CustomCDJobReceiver(Receiver):
         if plaintext is None:
             raise NotAuthenticated(
                 "Authentication required: send 'Authorization: Bearer <token>'.",
-                code="not_authenticated",
+                code=Code.NOT_AUTHENTICATED,
             )
         self._token = authenticate_token(plaintext=plaintext)
         return self._token.connection

@@ -9,6 +9,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from apps.ci.services import JobWrite, PipelineWrite, record_build, record_job
 from apps.connections.models import Connection
+from apps.core.errors import Code
 from apps.core.signatures import hmac_sha256_hex, signatures_match
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations.cirrus.serializers import EVENTS, CirrusEventSerializer, flatten, prefixed
@@ -29,7 +30,9 @@ class CirrusReceiver(Receiver):
 
     def authenticate(self, inbound: Inbound, connection: Connection) -> None:
         if not connection.is_active:
-            raise AuthenticationFailed("This connection is disabled.", code="connection_inactive")
+            raise AuthenticationFailed(
+                "This connection is disabled.", code=Code.CONNECTION_INACTIVE
+            )
         presented = (inbound.headers.get(SIGNATURE_HEADER) or "").strip().lower()
         secret = connection.get_signing_secret()
         if not presented:
@@ -38,19 +41,19 @@ class CirrusReceiver(Receiver):
             raise AuthenticationFailed(
                 f"Missing {SIGNATURE_HEADER}: set the same secret token in Cirrus CI and on "
                 "this connection.",
-                code="signature_missing",
+                code=Code.SIGNATURE_MISSING,
             )
         if not secret:
             if connection.setting("allow_unsigned"):
                 return
             raise AuthenticationFailed(
                 "This connection has no signing secret to check the signature with.",
-                code="signature_unverifiable",
+                code=Code.SIGNATURE_UNVERIFIABLE,
             )
         expected = hmac_sha256_hex(secret=secret, body=inbound.body)
         if not signatures_match(expected=expected, presented=presented):
             raise AuthenticationFailed(
-                f"{SIGNATURE_HEADER} does not match the body.", code="signature_invalid"
+                f"{SIGNATURE_HEADER} does not match the body.", code=Code.SIGNATURE_INVALID
             )
 
     def delivery_id(self, inbound: Inbound) -> str:

@@ -20,6 +20,7 @@ from apps.ci.services import JobData, PipelineData, StatusReport, record_build, 
 from apps.connections.authentication import authenticate_for_connection, extract_token
 from apps.connections.models import Connection
 from apps.core import strict_json
+from apps.core.errors import Code
 from apps.core.signatures import hmac_sha256_hex, signatures_match
 from apps.deployments.models import DeploymentResult, Environment
 from apps.deployments.selectors import deployment_by_external_id
@@ -120,7 +121,9 @@ class GitHubReceiver(Receiver):
 
     def authenticate(self, inbound: Inbound, connection: Connection) -> None:
         if not connection.is_active:
-            raise AuthenticationFailed("This connection is disabled.", code="connection_inactive")
+            raise AuthenticationFailed(
+                "This connection is disabled.", code=Code.CONNECTION_INACTIVE
+            )
         secret = connection.get_signing_secret()
         if secret:
             header = inbound.headers.get(SIGNATURE_HEADER, "")
@@ -128,13 +131,13 @@ class GitHubReceiver(Receiver):
                 raise AuthenticationFailed(
                     f"Missing {SIGNATURE_HEADER}: set the connection's secret on the GitHub "
                     "webhook.",
-                    code="missing_signature",
+                    code=Code.SIGNATURE_MISSING,
                 )
             if not signature_matches(secret=secret, body=inbound.body, header=header):
                 raise AuthenticationFailed(
                     f"{SIGNATURE_HEADER} does not match the body signed with the connection's "
                     "secret.",
-                    code="invalid_signature",
+                    code=Code.SIGNATURE_INVALID,
                 )
             return
         if getattr(self, "token", None) is not None or connection.setting("allow_unsigned"):
@@ -143,7 +146,7 @@ class GitHubReceiver(Receiver):
             raise AuthenticationFailed(
                 "This connection has no signing secret: set one on the connection and the "
                 "same secret on the GitHub webhook.",
-                code="missing_signature",
+                code=Code.SIGNATURE_MISSING,
             )
         authenticate_for_connection(
             headers=inbound.headers, query=inbound.query, connection=connection
@@ -159,9 +162,9 @@ class GitHubReceiver(Receiver):
             try:
                 payload = strict_json.loads(form["payload"][0].encode())
             except strict_json.MalformedJSON as exc:
-                raise ParseError(f"Malformed JSON: {exc}", code="malformed_json") from None
+                raise ParseError(f"Malformed JSON: {exc}", code=Code.MALFORMED_JSON) from None
             if not isinstance(payload, dict):
-                raise ParseError("Expected a JSON object in payload.", code="malformed_json")
+                raise ParseError("Expected a JSON object in payload.", code=Code.MALFORMED_JSON)
             return payload
         return super().parse(inbound)
 

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotAuthenticated
 from apps.connections.authentication import extract_token
 from apps.connections.models import ApiToken, Connection
 from apps.connections.services import authenticate_token
+from apps.core.errors import Code
 from apps.deployments.services import DeploymentData, record_change, upsert_deployment
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations.devlake.receivers import deployment_outcome, issue_outcome
@@ -38,7 +39,7 @@ class TokenConnectionMixin:
             raise NotAuthenticated(
                 "Authentication required: add ?api_key=<token> or send "
                 "'Authorization: Bearer <token>'.",
-                code="not_authenticated",
+                code=Code.NOT_AUTHENTICATED,
             )
         self.token = authenticate_token(plaintext=plaintext)
         return self.token.connection

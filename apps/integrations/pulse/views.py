@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from apps.core.errors import Code
 from apps.ingest.views import ReceiverView
 from apps.integrations.pulse import providers
 
@@ -22,7 +23,7 @@ class IngestionView(ReceiverView):
         if receiver_class is None:
             raise NotFound(
                 f"Unknown provider {provider!r}; supported: {', '.join(providers.supported())}.",
-                code="unknown_provider",
+                code=Code.UNKNOWN_PROVIDER,
             )
         self.receiver_class = receiver_class
         return super().post(request, **params)
