@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
@@ -114,6 +115,19 @@ class LenientCharField(serializers.CharField):
         if data is None:
             return ""
         return super().to_internal_value(data)
+
+
+def readable_url(value: str) -> None:
+    """Validator for repository URLs: a host or port that cannot be read (`:99999`, `:abc`,
+    `[::1` without its bracket) is the sender's mistake, answered 400 rather than met later
+    by the normalisation as a crash."""
+    if not value:
+        return
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - reading it is the check
+    except ValueError as exc:
+        raise serializers.ValidationError(f"Not a usable URL: {exc}.") from None
 
 
 def rename_aliases(payload: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:

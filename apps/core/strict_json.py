@@ -7,6 +7,7 @@ message that says where the problem is.
 
 import json
 import math
+import re
 import unicodedata
 from typing import Any
 
@@ -42,24 +43,39 @@ def _finite_float(text: str) -> float:
 
 
 def _check_tree(value: Any, limit: int) -> None:
-    """Depth and NUL characters, in one pass without recursion."""
+    """Depth, NUL characters and lone surrogates, in one pass without recursion."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
             raise MalformedJSON(f"JSON nested deeper than {limit} levels")
         if isinstance(item, dict):
-            if any("\x00" in key for key in item):
-                raise MalformedJSON(_NUL)
+            for key in item:
+                _check_string(key)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, str) and "\x00" in item:
-            raise MalformedJSON(_NUL)
+        elif isinstance(item, str):
+            _check_string(item)
 
 
-# PostgreSQL can store NUL in neither text nor jsonb; no webhook field needs one.
+def _check_string(text: str) -> None:
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return
+    if found.group() == "\x00":
+        raise MalformedJSON(_NUL)
+    raise MalformedJSON(
+        f"A string contains a lone surrogate (\\u{ord(found.group()):04x}), which is not "
+        "Unicode text; send the character's full surrogate pair or drop it"
+    )
+
+
+# PostgreSQL can store NUL in neither text nor jsonb; no webhook field needs one. A lone
+# UTF-16 surrogate (`"\ud800"` without its pair) decodes in Python but is no character:
+# PostgreSQL's jsonb refuses it (a 500 on PostgreSQL only) and it cannot be encoded to UTF-8.
 _NUL = "A string contains the NUL character (\\u0000), which is not accepted"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def loads(body: bytes | str) -> Any:

@@ -15,8 +15,22 @@ from apps.events.services import redeliver
 @admin.register(Trigger)
 class TriggerAdmin(admin.ModelAdmin):
     form = TriggerAdminForm
-    list_display = ["name", "is_active", "pattern_list", "url", "modified"]
-    list_filter = ["is_active"]
+    list_display = ["name", "is_active", "scope", "pattern_list", "url", "modified"]
+    list_filter = ["is_active", "all_projects", "project"]
+    filter_horizontal = ["connections"]
+    list_select_related = ["project"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Trigger]:
+        return super().get_queryset(request).prefetch_related("connections")
+
+    @admin.display(description="scope")
+    def scope(self, obj: Trigger) -> str:
+        if obj.all_projects:
+            return "installation-wide"
+        if obj.project_id is not None:
+            return f"project {obj.project}"
+        return "connections: " + ", ".join(c.name for c in obj.connections.all())
+
     search_fields = ["name", "url", "description"]
 
     @admin.display(description="events")

@@ -25,7 +25,16 @@ class TriggerAdminForm(forms.ModelForm):
 
     class Meta:
         model = Trigger
-        fields = ["name", "patterns", "url", "is_active", "description"]
+        fields = [
+            "name",
+            "project",
+            "connections",
+            "all_projects",
+            "patterns",
+            "url",
+            "is_active",
+            "description",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -46,6 +55,22 @@ class TriggerAdminForm(forms.ModelForm):
         except TargetRefused as exc:
             raise forms.ValidationError(str(exc)) from None
         return url
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        given = sum(
+            [
+                cleaned.get("project") is not None,
+                bool(cleaned.get("connections")),
+                bool(cleaned.get("all_projects")),
+            ]
+        )
+        if given != 1:
+            raise forms.ValidationError(
+                "Choose exactly one scope: a project, some connections, or installation-wide. "
+                "A trigger hears only its own scope's events."
+            )
+        return cleaned
 
     def save(self, commit: bool = True) -> Trigger:
         trigger = super().save(commit=False)

@@ -42,9 +42,33 @@ class LifecycleEvent(models.Model):
 
 
 class Trigger(TimeStampedModel):
-    """An outgoing webhook: events whose name matches one of `patterns` are POSTed to `url`."""
+    """An outgoing webhook: events whose name matches one of `patterns` are POSTed to `url`.
+
+    A trigger hears only the events of its scope: one project, an explicit set of connections,
+    or (only where an admin says so) every project. Names such as `devlake:acme/shop:...` are
+    chosen by the sender, so a name alone never decides whose event it is.
+    """
 
     name = models.CharField(max_length=200, unique=True)
+    project = models.ForeignKey(
+        "connections.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="triggers",
+        help_text="Only this project's events fire the trigger.",
+    )
+    connections = models.ManyToManyField(
+        "connections.Connection",
+        blank=True,
+        related_name="triggers",
+        help_text="Or: only events recorded through these connections fire the trigger.",
+    )
+    all_projects = models.BooleanField(
+        default=False,
+        verbose_name="installation-wide",
+        help_text="Or: every project's events fire the trigger (the body names the project).",
+    )
     patterns = models.JSONField(
         default=list,
         help_text='Event patterns such as "github:acme/*:pull_request.merged" or '
@@ -74,6 +98,8 @@ class Trigger(TimeStampedModel):
             validate_target(self.url)
         except TargetRefused as exc:
             problems["url"] = str(exc)
+        if self.project_id is not None and self.all_projects:
+            problems["all_projects"] = "A trigger is either one project's or installation-wide."
         if problems:
             raise ValidationError(problems)
 

@@ -32,8 +32,28 @@ class AttemptResult:
     retry_after: int | None = None  # seconds, from a 429/503 Retry-After header
 
 
-def body_for(*, name: str, occurred_at: str, data: dict[str, Any]) -> bytes:
-    payload = {"event": name, "occurred_at": occurred_at, "data": data}
+@dataclass(frozen=True)
+class Source:
+    """Whose event it is: the receiver must not have to trust the sender-chosen name."""
+
+    project_id: int
+    project_slug: str
+    connection_id: int | None
+    connection_name: str | None
+
+
+def body_for(*, name: str, occurred_at: str, source: Source, data: dict[str, Any]) -> bytes:
+    payload = {
+        "event": name,
+        "occurred_at": occurred_at,
+        "project": {"id": source.project_id, "slug": source.project_slug},
+        "connection": (
+            {"id": source.connection_id, "name": source.connection_name}
+            if source.connection_id is not None
+            else None
+        ),
+        "data": data,
+    }
     return json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
@@ -41,14 +61,20 @@ def sign(*, secret: str, body: bytes) -> str:
     return "sha256=" + hmac_sha256_hex(secret=secret, body=body)
 
 
-def headers_for(*, event_name: str, delivery_uuid: str, signature: str) -> dict[str, str]:
-    return {
+def headers_for(
+    *, event_name: str, delivery_uuid: str, source: Source, signature: str
+) -> dict[str, str]:
+    headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-DoraHub-Event": event_name,
         "X-DoraHub-Delivery": delivery_uuid,
+        "X-DoraHub-Project": source.project_slug,
         "X-DoraHub-Signature": signature,
     }
+    if source.connection_id is not None:
+        headers["X-DoraHub-Connection"] = str(source.connection_id)
+    return headers
 
 
 def post(*, url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:

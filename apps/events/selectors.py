@@ -1,16 +1,21 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.events.models import LifecycleEvent, Trigger
 from apps.events.patterns import matches_any, segment_regex
 
 
-def active_triggers_matching(*, name: str) -> list[Trigger]:
-    """Active triggers with a pattern matching the event name. Triggers are few and
-    admin-managed, so they are matched in Python rather than in SQL."""
-    return [t for t in Trigger.objects.filter(is_active=True) if matches_any(t.patterns, name)]
+def active_triggers_for(*, event: LifecycleEvent) -> list[Trigger]:
+    """Active triggers whose scope holds the event (its project, its connection, or
+    installation-wide) and with a pattern matching its name. Triggers are few and
+    admin-managed, so the patterns are matched in Python rather than in SQL."""
+    in_scope = Q(all_projects=True) | Q(project_id=event.project_id)
+    if event.connection_id is not None:
+        in_scope |= Q(connections=event.connection_id)
+    candidates = Trigger.objects.filter(in_scope, is_active=True).distinct().order_by("pk")
+    return [t for t in candidates if matches_any(t.patterns, event.name)]
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.connections.models import Connection
+from apps.connections.models import Connection, Project
 from apps.core.tasks import enqueue_on_commit
 from apps.events import outgoing, vocabulary
 from apps.events.models import LifecycleEvent, Trigger, TriggerDelivery, TriggerDeliveryStatus
 from apps.events.patterns import parse_all
-from apps.events.selectors import active_triggers_matching
+from apps.events.selectors import active_triggers_for
 from apps.events.targets import validate_target
 
 Status = TriggerDeliveryStatus
@@ -76,7 +76,7 @@ def dispatch_event(*, event_id: int) -> list[int]:
         if event is None:
             return []
         if event.dispatched_at is None:
-            triggers = active_triggers_matching(name=event.name)
+            triggers = active_triggers_for(event=event)
             TriggerDelivery.objects.bulk_create(
                 [TriggerDelivery(trigger=trigger, event=event) for trigger in triggers],
                 ignore_conflicts=True,
@@ -98,20 +98,42 @@ class SavedTrigger:
     created: bool
 
 
+class InvalidScope(ValueError):
+    pass
+
+
+def check_scope(
+    *, project: Project | None, connections: list[Connection], all_projects: bool
+) -> None:
+    """A trigger has exactly one scope: a project, a set of connections, or, said explicitly,
+    the whole installation."""
+    given = sum([project is not None, bool(connections), all_projects])
+    if given != 1:
+        raise InvalidScope(
+            "A trigger needs exactly one scope: a project, a set of connections, or "
+            "installation-wide (all projects)."
+        )
+
+
 def save_trigger(
     *,
     name: str,
     patterns: list[str],
     url: str,
+    project: Project | None = None,
+    connections: list[Connection] | None = None,
+    all_projects: bool = False,
     secret: str | None = None,
     description: str = "",
     is_active: bool = True,
 ) -> SavedTrigger:
     """Create or update the trigger called `name`; an existing trigger keeps its secret unless
-    a new one is given. Raises ValueError (InvalidPattern, TargetRefused, or a new trigger
-    without a secret) before writing anything."""
+    a new one is given. Raises ValueError (InvalidPattern, TargetRefused, InvalidScope, or a
+    new trigger without a secret) before writing anything."""
     normalized = [str(p) for p in parse_all(patterns)]
     validate_target(url)
+    connections = list(connections or [])
+    check_scope(project=project, connections=connections, all_projects=all_projects)
     with transaction.atomic():
         trigger = Trigger.objects.select_for_update().filter(name=name).first()
         created = trigger is None
@@ -123,9 +145,12 @@ def save_trigger(
         trigger.url = url.strip()
         trigger.description = description
         trigger.is_active = is_active
+        trigger.project = project
+        trigger.all_projects = all_projects
         if secret:
             trigger.set_secret(secret)
         trigger.save()
+        trigger.connections.set(connections)
     return SavedTrigger(trigger=trigger, created=created)
 
 
@@ -159,7 +184,9 @@ def claim_attempt(*, delivery_id: int, attempt: int) -> TriggerDelivery | None:
     )
     if not claimed:
         return None
-    return TriggerDelivery.objects.select_related("trigger", "event").get(pk=delivery_id)
+    return TriggerDelivery.objects.select_related(
+        "trigger", "event__project", "event__connection"
+    ).get(pk=delivery_id)
 
 
 @dataclass(frozen=True)
@@ -186,12 +213,19 @@ def send_attempt(*, delivery: TriggerDelivery) -> outgoing.AttemptResult:
             duration_ms=0,
             error=f"{exc}; set a new one",
         )
+    source = outgoing.Source(
+        project_id=event.project_id,
+        project_slug=event.project.slug,
+        connection_id=event.connection_id,
+        connection_name=event.connection.name if event.connection is not None else None,
+    )
     body = outgoing.body_for(
-        name=event.name, occurred_at=event.occurred_at.isoformat(), data=event.data
+        name=event.name, occurred_at=event.occurred_at.isoformat(), source=source, data=event.data
     )
     headers = outgoing.headers_for(
         event_name=event.name,
         delivery_uuid=str(delivery.uuid),
+        source=source,
         signature=outgoing.sign(secret=secret, body=body),
     )
     return outgoing.post(url=delivery.trigger.url, body=body, headers=headers)

@@ -6,6 +6,7 @@ class DeliveryStatus(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     DUPLICATE = "duplicate", "Duplicate"
     REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed (processing raised; retried by the reconciliation)"
 
 
 class Delivery(models.Model):

@@ -14,6 +14,7 @@ from apps.core.tasks import enqueue_on_commit
 from apps.ingest import services
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.ingest.receivers import RECEIVERS, Inbound, Receiver
+from apps.ingest.redaction import redact_text
 from apps.ingest.throttling import check_rate
 
 logger = logging.getLogger(__name__)
@@ -103,8 +104,10 @@ def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Resp
     except Exception as exc:
         response = exception_to_response(exc)
         if response is None:
-            # Unexpected: the delivery stays "received" in the inbox for an admin to reprocess.
+            # Unexpected: the inbox says so at once, and the reconciliation replays it a
+            # bounded number of times (apps.ingest.tasks.retry_failed_deliveries).
             logger.exception("delivery %s failed on route %s", delivery.pk, receiver.route)
+            _record_failure(delivery, exc)
             raise
         _record_rejection(delivery, response)
         return response
@@ -136,6 +139,21 @@ def _record_rejection(delivery: Delivery, response: Response) -> None:
         )
     except Exception:  # the database itself may be the problem (503); the answer still stands
         logger.warning("could not mark delivery %s rejected", delivery.pk)
+
+
+def _record_failure(delivery: Delivery, exc: Exception) -> None:
+    try:
+        services.mark_answered(
+            delivery=delivery,
+            status=DeliveryStatus.FAILED,
+            response_status=500,
+            response_body={
+                "error": {"code": "server_error", "message": "The delivery could not be processed."}
+            },
+            error=redact_text(f"{type(exc).__name__}: {exc}")[:2000],
+        )
+    except Exception:
+        logger.warning("could not mark delivery %s failed", delivery.pk)
 
 
 def replay(*, delivery: Delivery) -> Response:

@@ -107,6 +107,19 @@ def unprocessed_delivery_ids(*, older_than: timedelta, limit: int = 1000) -> lis
     )
 
 
+def failed_delivery_ids(*, max_attempts: int, limit: int = 100) -> list[int]:
+    """Deliveries whose processing raised and that have tries left, oldest first."""
+    return list(
+        Delivery.objects.filter(
+            status=DeliveryStatus.FAILED,
+            attempts__lt=max_attempts,
+            connection__isnull=False,  # authenticated before it failed: replays skip that
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def prune_deliveries(*, older_than: timedelta) -> int:
     cutoff = timezone.now() - older_than
     deleted, _ = (

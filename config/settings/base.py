@@ -128,6 +128,9 @@ DORAHUB_RECONCILE_AFTER_SECONDS = env.int("DORAHUB_RECONCILE_AFTER_SECONDS", def
 DORAHUB_BENCH_ENDPOINT = env.bool("DORAHUB_BENCH_ENDPOINT", default=False)
 # Outgoing trigger deliveries: retries after the first attempt (60 s doubling, capped at 8 h:
 # 11 retries span about a day).
+# A delivery whose processing raised is marked failed at once and replayed by the beat task
+# `retry-failed-deliveries` until it has been tried this many times in all.
+DORAHUB_INBOX_MAX_ATTEMPTS = env.int("DORAHUB_INBOX_MAX_ATTEMPTS", default=5)
 DORAHUB_TRIGGER_MAX_RETRIES = env.int("DORAHUB_TRIGGER_MAX_RETRIES", default=11)
 # Per-sender ingestion limit. 6,000 a minute (100/s sustained) is far above what a CI fleet
 # sends per connection; bursts beyond it get 429 with Retry-After. 0 disables the limit.
@@ -201,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "apps.metrics.tasks.reconcile", "schedule": 300.0},
     "prune-inbox": {"task": "apps.ingest.tasks.prune_inbox", "schedule": 86400.0},
     "reconcile-triggers": {"task": "apps.events.tasks.reconcile_triggers", "schedule": 60.0},
+    "retry-failed-deliveries": {
+        "task": "apps.ingest.tasks.retry_failed_deliveries",
+        "schedule": 300.0,
+    },
 }
 
 LOGGING = {

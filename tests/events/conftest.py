@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from apps.connections.models import Connection, Project
 from apps.events.models import Trigger
 from apps.events.services import save_trigger
 
@@ -69,5 +70,20 @@ def hook_server() -> Iterator[HookServer]:
         server.server_close()
 
 
-def make_trigger(url: str, *patterns: str, name: str = "notify") -> Trigger:
-    return save_trigger(name=name, patterns=list(patterns), url=url, secret=SECRET).trigger
+def make_trigger(
+    url: str,
+    *patterns: str,
+    name: str = "notify",
+    project: Project | None = None,
+    connections: list[Connection] | None = None,
+) -> Trigger:
+    """A trigger on `project`, or on `connections`; installation-wide when given neither."""
+    return save_trigger(
+        name=name,
+        patterns=list(patterns),
+        url=url,
+        secret=SECRET,
+        project=project,
+        connections=connections,
+        all_projects=project is None and not connections,
+    ).trigger

@@ -6,7 +6,7 @@ from django.test import Client
 from apps.events.models import Trigger, TriggerDelivery
 from apps.events.services import record_event
 from tests.events.conftest import make_trigger
-from tests.factories import ConnectionFactory, StaffFactory
+from tests.factories import ConnectionFactory, ProjectFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +54,12 @@ def test_the_delivery_page_shows_its_attempts(staff, failed_delivery):
 
 
 def test_creating_a_trigger_without_a_secret_generates_one_shown_once(staff):
+    project = ProjectFactory()
     response = staff.post(
         "/admin/events/trigger/add/",
         {
             "name": "approvals",
+            "project": project.pk,
             "patterns": "*:*:build.needs_approval\r\ngithub:acme/*:pull_request.merged\r\n",
             "url": "https://chat.example.com/hooks/approvals",
             "is_active": "on",
@@ -68,6 +70,7 @@ def test_creating_a_trigger_without_a_secret_generates_one_shown_once(staff):
     )
 
     trigger = Trigger.objects.get()
+    assert trigger.project == project
     assert trigger.patterns == ["*:*:build.needs_approval", "github:acme/*:pull_request.merged"]
     shown = response.content.decode().split("<code>")[1].split("</code>")[0]
     assert trigger.get_secret() == shown
@@ -94,6 +97,30 @@ def test_a_trigger_with_a_bad_pattern_or_a_metadata_url_is_not_saved(staff):
     assert not Trigger.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "scope",
+    [{}, {"all_projects": "on", "project": "P"}, {"project": "P", "connections": "C"}],
+    ids=["none", "project-and-installation-wide", "project-and-connections"],
+)
+def test_the_admin_asks_for_exactly_one_scope(staff, scope):
+    connection = ConnectionFactory()
+    values = {"P": connection.project.pk, "C": connection.pk}
+    response = staff.post(
+        "/admin/events/trigger/add/",
+        {
+            "name": "approvals",
+            "patterns": "*:*:build.needs_approval",
+            "url": "https://chat.example.com/hooks/approvals",
+            "is_active": "on",
+            **{key: values.get(value, value) for key, value in scope.items()},
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Choose exactly one scope" in response.content.decode()
+    assert not Trigger.objects.exists()
+
+
 def test_setting_a_new_secret_replaces_the_old_one(staff, hook_server):
     trigger = make_trigger(hook_server.url, "*:*:push")
     staff.post(
@@ -102,6 +129,7 @@ def test_setting_a_new_secret_replaces_the_old_one(staff, hook_server):
             "name": trigger.name,
             "patterns": "*:*:push",
             "url": trigger.url,
+            "all_projects": "on",
             "is_active": "on",
             "new_secret": "rotated",
         },

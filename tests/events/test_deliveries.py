@@ -54,8 +54,12 @@ def test_a_delivery_is_a_signed_post_of_the_event(hook_server, fire):
     assert request.json == {
         "event": "cirrus:acme/api:build.needs_approval",
         "occurred_at": event.occurred_at.isoformat(),
+        "project": {"id": event.project_id, "slug": event.project.slug},
+        "connection": {"id": event.connection_id, "name": event.connection.name},
         "data": {"build": "1234", "branch": "main"},
     }
+    assert request.headers["X-DoraHub-Project"] == event.project.slug
+    assert request.headers["X-DoraHub-Connection"] == str(event.connection_id)
     delivery = TriggerDelivery.objects.get()
     assert request.headers["X-DoraHub-Delivery"] == str(delivery.uuid)
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 1, 200)
@@ -190,7 +194,7 @@ def test_metadata_and_link_local_targets_are_refused_when_saving(url):
     from apps.events.targets import TargetRefused
 
     with pytest.raises(TargetRefused):
-        save_trigger(name="evil", patterns=["*:*:*"], url=url, secret="s")
+        save_trigger(name="evil", patterns=["*:*:*"], url=url, secret="s", all_projects=True)
     assert not Trigger.objects.exists()
 
 
@@ -263,12 +267,20 @@ def test_reconciliation_resends_a_retry_whose_message_was_lost(hook_server, fire
 
 
 def test_the_body_is_compact_json_signed_as_sent():
-    body = outgoing.body_for(name="a:b:push", occurred_at="2024-01-01T00:00:00+00:00", data={})
+    source = outgoing.Source(
+        project_id=7, project_slug="shop", connection_id=None, connection_name=None
+    )
+    body = outgoing.body_for(
+        name="a:b:push", occurred_at="2024-01-01T00:00:00+00:00", source=source, data={}
+    )
     assert json.loads(body) == {
         "event": "a:b:push",
         "occurred_at": "2024-01-01T00:00:00+00:00",
+        "project": {"id": 7, "slug": "shop"},
+        "connection": None,
         "data": {},
     }
+    assert b" " not in body
     assert outgoing.sign(secret="k", body=body).startswith("sha256=")
 
 

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from apps.events.models import Trigger
 from apps.events.services import save_trigger
+from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +55,50 @@ services:
 
 
 def run(tmp_path, text, *args):
+    """Import `text`; items that name no scope are installation-wide unless `args` say."""
     path = tmp_path / "ops.yml"
     path.write_text(text)
     out = StringIO()
+    if not any(a.startswith("--project") for a in args):
+        args = (*args, "--all-projects")
     call_command("import_triggers", str(path), *args, stdout=out)
     return out.getvalue()
+
+
+def test_a_trigger_without_a_scope_is_refused(tmp_path):
+    path = tmp_path / "ops.yml"
+    path.write_text(WORKFLOWS)
+
+    with pytest.raises(CommandError, match=r"workflows\[1\]: give exactly one of project:"):
+        call_command("import_triggers", str(path), stdout=StringIO())
+    assert not Trigger.objects.exists()
+
+
+def test_items_and_the_command_line_name_the_scope(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELEASE_BOT_SECRET", "s")
+    shop = ConnectionFactory(name="shop-ci")
+    text = WORKFLOWS.replace(
+        "    secret: approvals-secret\n",
+        "    secret: approvals-secret\n    connections: [shop-ci]\n",
+    )
+
+    run(tmp_path, text, f"--project={shop.project.slug}")
+
+    bot, approvals = Trigger.objects.get(name="release-bot"), Trigger.objects.get(name="approvals")
+    assert (bot.project, bot.all_projects) == (shop.project, False)
+    assert (approvals.project, list(approvals.connections.all())) == (None, [shop])
+
+
+def test_an_unknown_project_or_connection_is_named(tmp_path):
+    text = WORKFLOWS.replace(
+        "    secret: approvals-secret\n", "    secret: approvals-secret\n    connections: [nope]\n"
+    )
+
+    with pytest.raises(CommandError) as raised:
+        run(tmp_path, text, "--project=ghost")
+
+    assert "workflows[0].project: no project with the slug 'ghost'" in str(raised.value)
+    assert "workflows[1].connections[0]: no connection named 'nope'" in str(raised.value)
 
 
 def test_workflows_become_triggers_with_their_secrets(tmp_path, monkeypatch):
@@ -101,7 +141,13 @@ def test_the_cto_ai_ops_yml_shape_is_read(tmp_path):
 
 
 def test_an_existing_trigger_keeps_its_secret_when_the_file_names_none(tmp_path):
-    save_trigger(name="approvals", patterns=["*:*:*"], url="https://x.example.com/", secret="kept")
+    save_trigger(
+        name="approvals",
+        patterns=["*:*:*"],
+        url="https://x.example.com/",
+        secret="kept",
+        all_projects=True,
+    )
     text = """\
 workflows:
   - name: approvals

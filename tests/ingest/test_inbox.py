@@ -101,3 +101,31 @@ def test_admin_shows_the_body_of_a_rejected_delivery(client, api, sender):
     page = client.get(f"/admin/ingest/delivery/{delivery.pk}/change/").content.decode()
     assert "oops" in page
     assert "Malformed JSON" in page
+
+
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [
+        ("query", "apikey"),
+        ("query", "private_token"),
+        ("header", "X-Auth-Token"),
+        ("header", "Private-Token"),
+        ("header", "X-Custom"),
+    ],
+)
+def test_a_token_under_an_unlisted_name_is_redacted_in_the_inbox(api, sender, where, name):
+    """Issue 16 finding 12: a `dh_` token is recognised by its shape, whatever it is called."""
+    extra = {}
+    path = url(sender)
+    if where == "query":
+        path += f"?{name}={sender.token}&page=2"
+    else:
+        extra["HTTP_" + name.upper().replace("-", "_")] = f"token {sender.token}"
+
+    api.post(path, data=BODY, format="json", **sender.auth, **extra)
+
+    delivery = Delivery.objects.get()
+    assert sender.token not in str(delivery.headers) + str(delivery.query)
+    assert sender.token[3:] not in str(delivery.headers) + str(delivery.query)
+    if where == "query":
+        assert delivery.query["page"] == "2"  # everything else is kept as sent

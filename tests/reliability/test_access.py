@@ -15,6 +15,8 @@ from django.utils import timezone
 from apps.ci.models import Job
 from apps.connections.services import issue_token, revoke_token
 from apps.deployments.models import Commit, Deployment
+from apps.events.models import LifecycleEvent, TriggerDelivery
+from apps.events.services import dispatch_event, save_trigger
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.issues.models import Issue
 from tests.ci import cirrus
@@ -254,6 +256,46 @@ def test_the_pulse_key_names_its_connection_so_it_cannot_reach_another(tenants):
     revoke_token(token=alpha.connection.tokens.get())
     again = Client().post(url, data=json.dumps(body), content_type="application/json")
     assert_refused(again, 401, "token_revoked")
+
+
+# --- trigger ownership: an event fires only the triggers of its own scope -------------------
+
+
+def dispatch_all() -> None:
+    for event_id in LifecycleEvent.objects.filter(dispatched_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        dispatch_event(event_id=event_id)
+
+
+@pytest.mark.parametrize("route", sorted(TOKEN_ROUTES))
+def test_a_token_never_fires_another_projects_triggers(tenants, route):
+    """The event name (`devlake:acme/api:deployment.succeeded`) is the sender's to choose, so
+    beta's token naming alpha's repository must still reach only beta's triggers."""
+    alpha, beta = tenants
+    dispatch_all()  # the seeding's own events
+    hook = "https://hooks.example.com/"
+    alphas = save_trigger(
+        name="alpha", patterns=["*:*:*"], url=hook, secret="s", project=alpha.project
+    ).trigger
+    alpha_ci = save_trigger(
+        name="alpha-ci", patterns=["*:*:*"], url=hook, secret="s", connections=[alpha.connection]
+    ).trigger
+    betas = save_trigger(
+        name="beta", patterns=["*:*:*"], url=hook, secret="s", project=beta.project
+    ).trigger
+    everywhere = save_trigger(
+        name="everywhere", patterns=["*:*:*"], url=hook, secret="s", all_projects=True
+    ).trigger
+
+    response = send(route, target=beta, token=beta.token)
+    dispatch_all()
+
+    assert response.status_code in (200, 201), response.content
+    fired = TriggerDelivery.objects.select_related("event")
+    assert not fired.filter(trigger__in=[alphas, alpha_ci]).exists()
+    assert {d.event.project_id for d in fired} <= {beta.project.pk}
+    assert fired.filter(trigger=betas).count() == fired.filter(trigger=everywhere).count()
 
 
 # --- signed senders -----------------------------------------------------------------------

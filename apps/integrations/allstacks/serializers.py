@@ -10,7 +10,7 @@ from rest_framework import serializers
 from apps.ci.models import CIStatus
 from apps.ci.services import JobData, StatusReport
 from apps.core import time
-from apps.core.serializer_fields import EpochSecondsField, LenientCharField
+from apps.core.serializer_fields import EpochSecondsField, LenientCharField, readable_url
 
 MAX_OPTIONAL_FIELDS = 20
 MAX_OPTIONAL_VALUES = 20
@@ -117,9 +117,9 @@ class CustomCDJobSerializer(serializers.Serializer):
     job_start_time = EpochSecondsField()
     job_duration = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     status = AllstacksStatusField()
-    repo_id = LenientCharField(max_length=200)
+    repo_id = LenientCharField(max_length=200, validators=[readable_url])
     # A repository's name is kept to 300 characters (deployments.Repository.name).
-    repo_name = LenientCharField(max_length=300)
+    repo_name = LenientCharField(max_length=300, validators=[readable_url])
     triggered_by = LenientCharField(max_length=300)
     job_type = LenientCharField(max_length=200)
     optional = OptionalFieldSerializer(

@@ -9,6 +9,7 @@ from apps.core.serializer_fields import (
     IdentifierField,
     LenientCharField,
     UpperChoiceField,
+    readable_url,
     rename_aliases,
 )
 from apps.deployments.models import DeploymentResult, Environment
@@ -73,7 +74,7 @@ class AliasedSerializer(serializers.Serializer):
 
 class DeploymentCommitSerializer(AliasedSerializer):
     aliases = COMMIT_ALIASES
-    repo_url = serializers.CharField(max_length=500)
+    repo_url = serializers.CharField(max_length=500, validators=[readable_url])
     commit_sha = IdentifierField()
     commit_msg = LenientCharField(max_length=10000)
     name = LenientCharField(max_length=500)
@@ -87,7 +88,9 @@ class DeploymentSerializer(AliasedSerializer):
     environment = UpperChoiceField(
         choices=Environment.values, required=False, default=Environment.PRODUCTION
     )
-    repo_url = serializers.CharField(max_length=500, required=False, allow_blank=False)
+    repo_url = serializers.CharField(
+        max_length=500, required=False, allow_blank=False, validators=[readable_url]
+    )
     repo_id = LenientCharField(max_length=200)
     name = LenientCharField(max_length=500)
     ref_name = LenientCharField(max_length=300)
@@ -212,7 +215,7 @@ class IssueSerializer(AliasedSerializer):
     component = LenientCharField(max_length=200)
     # DORA Hub extensions: where it happened and, when known, what caused it.
     service = LenientCharField(max_length=200)
-    repo_url = LenientCharField(max_length=500)
+    repo_url = LenientCharField(max_length=500, validators=[readable_url])
     deployment_id = LenientCharField(max_length=200)
     caused_by = LenientCharField(max_length=200)
 

@@ -18,6 +18,7 @@ from apps.core.serializer_fields import (
     IdentifierField,
     LenientCharField,
     UpperChoiceField,
+    readable_url,
     rename_aliases,
 )
 from apps.deployments.models import DeploymentResult, Environment
@@ -109,7 +110,7 @@ class PulseChangeSerializer(SystemSerializer):
     change_id = IdentifierField()
     time_created = AwareDateTimeField()
     event_type = serializers.ChoiceField(choices=CHANGE_KINDS, required=False, default="commit")
-    repository = LenientCharField(max_length=500)
+    repository = LenientCharField(max_length=500, validators=[readable_url])
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["system"] = self.resolve_system(attrs)
@@ -136,7 +137,7 @@ class PulseDeploymentSerializer(SystemSerializer):
         choices=Environment.values, required=False, default=Environment.PRODUCTION
     )
     result = UpperChoiceField(choices=RESULTS, required=False, default=DeploymentResult.SUCCESS)
-    repository = LenientCharField(max_length=500)
+    repository = LenientCharField(max_length=500, validators=[readable_url])
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["system"] = self.resolve_system(attrs)
@@ -241,7 +242,7 @@ def _parse_event(item: Any, *, system: str) -> PulseEvent:
 class NativeChangeSerializer(SystemSerializer):
     identifier = IdentifierField()
     timestamp = EpochSecondsField()
-    repository = LenientCharField(max_length=500)
+    repository = LenientCharField(max_length=500, validators=[readable_url])
 
     def to_event(self) -> ChangeReport:
         v = self.validated_data
@@ -291,7 +292,7 @@ class NativeDeploymentSerializer(SystemSerializer):
         choices=Environment.values, required=False, default=Environment.PRODUCTION
     )
     result = UpperChoiceField(choices=RESULTS, required=False, default=DeploymentResult.SUCCESS)
-    repository = LenientCharField(max_length=500)
+    repository = LenientCharField(max_length=500, validators=[readable_url])
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

@@ -4,10 +4,14 @@
       - name: notify-release-bot
         url: https://bots.example.com/dorahub
         secret_env: RELEASE_BOT_SECRET   # or secret: "..."
+        project: shop                    # or connections: [shop-ci, shop-github]
+                                         # or all_projects: true (installation-wide)
         events:
           - "github:acme/*:pull_request.merged"
           - "*:*:build.needs_approval"
 
+Each trigger hears one scope: `project:`, `connections:` or `all_projects: true` in the item,
+else the command's `--project SLUG` or `--all-projects` (so a CTO.ai ops.yml works as it is).
 Items without `events` are not triggers and are skipped. The whole file is checked before
 anything is written, and re-importing updates the triggers of the same name.
 """
@@ -21,6 +25,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from apps.connections.models import Connection, Project
 from apps.events.models import Trigger
 from apps.events.patterns import InvalidPattern, parse
 from apps.events.services import save_trigger
@@ -38,6 +43,9 @@ class TriggerSpec:
     secret: str | None
     description: str
     is_active: bool
+    project: Project | None
+    connections: list[Connection]
+    all_projects: bool
 
 
 class Command(BaseCommand):
@@ -48,6 +56,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report, write nothing"
         )
+        scope = parser.add_mutually_exclusive_group()
+        scope.add_argument(
+            "--project", metavar="SLUG", help="scope of the items that name none: this project"
+        )
+        scope.add_argument(
+            "--all-projects",
+            action="store_true",
+            help="scope of the items that name none: every project (installation-wide)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -57,7 +74,12 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
             raise CommandError(f"{path} is not valid YAML: {exc}") from None
-        specs, skipped = parse_document(document)
+        default: dict[str, Any] = {}
+        if options.get("project"):
+            default = {"project": options["project"]}
+        elif options.get("all_projects"):
+            default = {"all_projects": True}
+        specs, skipped = parse_document(document, default_scope=default)
         if not specs:
             raise CommandError(f"{path} defines no triggers (no item with events: and url:).")
         if options["dry_run"]:
@@ -73,6 +95,9 @@ class Command(BaseCommand):
                     secret=spec.secret,
                     description=spec.description,
                     is_active=spec.is_active,
+                    project=spec.project,
+                    connections=spec.connections,
+                    all_projects=spec.all_projects,
                 )
                 verb = "created" if saved.created else "updated"
                 self.stdout.write(f"{verb} {spec.name}: {', '.join(saved.trigger.patterns)}")
@@ -80,7 +105,9 @@ class Command(BaseCommand):
             self.stdout.write(f"skipped {where}: no events:")
 
 
-def parse_document(document: Any) -> tuple[list[TriggerSpec], list[str]]:
+def parse_document(
+    document: Any, *, default_scope: dict[str, Any] | None = None
+) -> tuple[list[TriggerSpec], list[str]]:
     """Every trigger in the document, or a CommandError naming each problem by its path."""
     if not isinstance(document, dict):
         raise CommandError("Expected a YAML mapping with a workflows: list.")
@@ -104,6 +131,8 @@ def parse_document(document: Any) -> tuple[list[TriggerSpec], list[str]]:
             if "events" not in item:
                 skipped.append(where)
                 continue
+            if not any(key in item for key in ("project", "connections", "all_projects")):
+                item = {**item, **(default_scope or {})}
             spec, item_problems = _parse_item(where, item, existing=existing)
             if spec is not None and spec.name in seen:
                 item_problems.append(f"{where}.name: {spec.name!r} appears twice")
@@ -158,6 +187,7 @@ def _parse_item(
     active = item.get("active", True)
     if not isinstance(active, bool):
         problems.append(f"{where}.active: must be true or false")
+    project, connections, all_projects = _parse_scope(where, item, problems)
     description = item.get("description") or ""
     if problems:
         return None, problems
@@ -170,6 +200,42 @@ def _parse_item(
             secret=secret,
             description=str(description),
             is_active=active,
+            project=project,
+            connections=connections,
+            all_projects=all_projects,
         ),
         [],
     )
+
+
+def _parse_scope(
+    where: str, item: dict[str, Any], problems: list[str]
+) -> tuple[Project | None, list[Connection], bool]:
+    """Whose events the trigger hears: `project: slug`, `connections: [names]`, or
+    `all_projects: true`; exactly one, since a name like `devlake:acme/shop:...` is chosen by
+    whoever sends it."""
+    given = [key for key in ("project", "connections", "all_projects") if key in item]
+    if len(given) != 1:
+        problems.append(
+            f"{where}: give exactly one of project: (a slug), connections: (a list of "
+            "connection names) or all_projects: true (or run with --project / --all-projects)"
+        )
+        return None, [], False
+    if "project" in item:
+        project = Project.objects.filter(slug=str(item["project"])).first()
+        if project is None:
+            problems.append(f"{where}.project: no project with the slug {item['project']!r}")
+        return project, [], False
+    if "connections" in item:
+        names = item["connections"]
+        if not isinstance(names, list) or not names:
+            problems.append(f"{where}.connections: must be a non-empty list of connection names")
+            return None, [], False
+        found = {c.name: c for c in Connection.objects.filter(name__in=[str(n) for n in names])}
+        for position, name in enumerate(names):
+            if str(name) not in found:
+                problems.append(f"{where}.connections[{position}]: no connection named {name!r}")
+        return None, list(found.values()), False
+    if item["all_projects"] is not True:
+        problems.append(f"{where}.all_projects: must be true (or leave it out)")
+    return None, [], True
