@@ -16,8 +16,12 @@ SHA = "a2e7da86cc392417b0d9f605b28038aae80b002f"
 LONE = "\\ud800"  # as it is written in the JSON text: six characters
 
 
+ALLSTACKS = "webhook/company/<str:company_id>/cicd_job"
+ROUTES = {**TOKEN_ROUTES, ALLSTACKS: ("/webhook/company/acme/cicd_job", "allstacks")}
+
+
 def body_for(route: str, connection) -> dict:
-    _, body = TOKEN_ROUTES[route]
+    _, body = ROUTES[route]
     if body == "allstacks":
         return {
             "job_id": "deploy",
@@ -32,11 +36,11 @@ def body_for(route: str, connection) -> dict:
 
 
 @pytest.mark.parametrize(
-    "route", sorted(route for route, (_, body) in TOKEN_ROUTES.items() if body is not None)
+    "route", sorted(route for route, (_, body) in ROUTES.items() if body is not None)
 )
 def test_a_lone_surrogate_is_a_400_on_every_json_route(route):
     connection = ConnectionFactory(kind="allstacks" if "cicd_job" in route else "devlake")
-    path = TOKEN_ROUTES[route][0].format(id=connection.pk, name=connection.name)
+    path = ROUTES[route][0].format(id=connection.pk, name=connection.name)
     body = body_for(route, connection)
     marker = "SURROGATE-HERE"
     if "optional" in body:
@@ -61,7 +65,7 @@ def test_a_lone_surrogate_is_a_400_on_every_json_route(route):
 @pytest.mark.postgres
 def test_the_allstacks_optional_value_of_the_review_is_refused_on_postgres():
     connection = ConnectionFactory(kind="allstacks")
-    body = body_for("webhook/company/<str:company_id>/cicd_job", connection)
+    body = body_for(ALLSTACKS, connection)
     body["optional"][0]["value"] = "SURROGATE-HERE"
     text = json.dumps(body).replace("SURROGATE-HERE", LONE)
 
