@@ -1,5 +1,6 @@
 # DORA Hub: `make run` serves the app, `make test` runs the suite. Only python3 (3.11+) and make
-# are needed on the machine; everything else is installed into .venv from requirements.lock.
+# are needed on the machine; everything else is installed into .venv from the hashed locks:
+# requirements/base.lock is what production installs, requirements/dev.lock adds the tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,10 +11,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint format worker beat install migrate demo lock clean
 
-$(STAMP): requirements.lock pyproject.toml cli/pyproject.toml
+$(STAMP): requirements/base.lock requirements/dev.lock pyproject.toml cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e ./cli
 	touch $(STAMP)
 
@@ -47,11 +48,19 @@ worker: install
 beat: install
 	$(BIN)/celery -A config.celery_app beat --loglevel=INFO
 
-# Re-pin requirements.lock from pyproject.toml (run after changing dependencies).
+# Re-pin the locks from pyproject.toml after changing dependencies: pins already in a lock are
+# kept, new ones resolved, every file hashed; dev.lock keeps base.lock's versions.
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release allowed.
+LOCK_ARGS ?=
+LOCK_VENV := /tmp/dorahub-lock
+PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 lock:
-	rm -rf /tmp/dorahub-lock && $(PYTHON) -m venv /tmp/dorahub-lock
-	/tmp/dorahub-lock/bin/pip install --quiet ".[dev]"
-	/tmp/dorahub-lock/bin/pip freeze --exclude dorahub > requirements.lock
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet pip-tools==7.6.2
+	$(PIP_COMPILE) --output-file requirements/base.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements/base.lock \
+		--output-file requirements/dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

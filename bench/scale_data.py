@@ -408,6 +408,8 @@ def app_env(database: str = DB_NAME, **extra: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="false",
         DATABASE_URL=database_url(database),
         LOG_LEVEL="WARNING",
+        # The benchmarks run management commands and servers without a broker (apps/core/checks.py).
+        DORAHUB_ALLOW_SINGLE_PROCESS="true",
     )
     env.update(extra)
     return env

@@ -6,4 +6,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from apps.core import schema  # noqa: F401 - registers OpenAPI field extensions
+        from apps.core import (
+            checks,  # noqa: F401 - registers the production guard rails
+            schema,  # noqa: F401 - registers OpenAPI field extensions
+        )

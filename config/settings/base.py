@@ -132,6 +132,10 @@ DORAHUB_BENCH_ENDPOINT = env.bool("DORAHUB_BENCH_ENDPOINT", default=False)
 # `retry-failed-deliveries` until it has been tried this many times in all.
 DORAHUB_INBOX_MAX_ATTEMPTS = env.int("DORAHUB_INBOX_MAX_ATTEMPTS", default=5)
 DORAHUB_TRIGGER_MAX_RETRIES = env.int("DORAHUB_TRIGGER_MAX_RETRIES", default=11)
+# Production settings require a broker, a shared cache and PostgreSQL (system checks
+# dorahub.E001-E003, apps/core/checks.py); true allows a deliberately single-process install.
+DORAHUB_ALLOW_SINGLE_PROCESS = env.bool("DORAHUB_ALLOW_SINGLE_PROCESS", default=False)
+DORAHUB_REQUIRE_SHARED_SERVICES = False  # production.py turns the guard rails on
 # Per-sender ingestion limit. 6,000 a minute (100/s sustained) is far above what a CI fleet
 # sends per connection; bursts beyond it get 429 with Retry-After. 0 disables the limit.
 DORAHUB_INGEST_RATE_PER_MINUTE = env.int("DORAHUB_INGEST_RATE_PER_MINUTE", default=6000)

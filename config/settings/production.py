@@ -5,6 +5,9 @@ from .base import MIDDLEWARE, STORAGES, env
 
 DEBUG = False  # deliberately not read from the environment
 SECRET_KEY = env.str("SECRET_KEY")  # required: no default
+# Several web and worker processes: no eager Celery, per-process cache or SQLite unless
+# DORAHUB_ALLOW_SINGLE_PROCESS (apps/core/checks.py).
+DORAHUB_REQUIRE_SHARED_SERVICES = True
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
