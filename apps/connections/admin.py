@@ -13,7 +13,7 @@ from apps.connections.hygiene import purge_connection_data
 from apps.connections.models import ApiToken, Connection, Project
 from apps.connections.services import issue_token, revoke_token
 from apps.ingest.selectors import delivery_counts
-from apps.integrations.catalog import examples_for
+from apps.integrations.catalog import SIGNED_KINDS, examples_for
 
 
 @admin.register(Project)
@@ -82,7 +82,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         note = format_html(
             "<p>Export <code>DORAHUB_TOKEN</code> (a token of this connection){}.</p>",
             " and <code>DORAHUB_SECRET</code> (its signing secret)"
-            if obj.kind in ("cirrus", "github")
+            if obj.kind in SIGNED_KINDS
             else "",
         )
         return format_html("{}{}", note, snippets)

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 ENVIRONMENTS = ("PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT")
+MAX_SERVICE_MAP = 500
 
 
 class RegexField(serializers.CharField):
@@ -46,6 +47,37 @@ class ConnectionSettingsSerializer(serializers.Serializer):
                 f"Keys must be Allstacks service ids (whole numbers), not {bad[0]!r}."
             )
         return {str(int(key)): name.strip() for key, name in value.items()}
+
+    # Incident tools: the provider's service (id or name) -> the DORA Hub service it is.
+    service_map = serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True), required=False, default=dict
+    )
+    # Opsgenie: alerts of these priorities are incidents (as are alerts tagged incident_label).
+    incident_priorities = serializers.ListField(
+        child=serializers.RegexField(r"^[Pp][1-5]$", max_length=2),
+        required=False,
+        default=["P1", "P2"],
+        max_length=5,
+    )
+    # Jira: only issues of these project keys can be incidents (empty: every project).
+    incident_projects = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=100
+    )
+    # incident.io: recovery stops at the incident's mitigation time where one is known.
+    resolve_at_mitigation = serializers.BooleanField(required=False, default=False)
+
+    def validate_service_map(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_SERVICE_MAP:
+            raise serializers.ValidationError(f"At most {MAX_SERVICE_MAP} entries.")
+        if any(not key.strip() or len(key) > 200 for key in value):
+            raise serializers.ValidationError("Keys must be 1 to 200 characters.")
+        return {key.strip(): name.strip() for key, name in value.items()}
+
+    def validate_incident_priorities(self, value: list[str]) -> list[str]:
+        return [item.upper() for item in value]
+
+    def validate_incident_projects(self, value: list[str]) -> list[str]:
+        return [item.strip().upper() for item in value if item.strip()]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = set(self.initial_data) - set(self.fields)

@@ -45,6 +45,9 @@ class ConnectionKind(models.TextChoices):
     GITHUB = "github", "GitHub"
     GITLAB = "gitlab", "GitLab"
     PAGERDUTY = "pagerduty", "PagerDuty"
+    OPSGENIE = "opsgenie", "Opsgenie"
+    INCIDENTIO = "incidentio", "incident.io"
+    JIRA = "jira", "Jira"
     GENERIC = "generic", "Generic"
 
 

@@ -8,16 +8,42 @@ from apps.connections.models import Connection, ConnectionKind
 TOKEN = "$DORAHUB_TOKEN"
 
 
+_HEX_SIG = (
+    'SIG=$(printf %s "$BODY" | openssl dgst -sha256 -hmac "$DORAHUB_SECRET" | sed \'s/^.* //\')',
+)
+# Standard Webhooks (incident.io): base64 HMAC of "id.timestamp.body", keyed with the base64
+# part of the whsec_ secret.
+_SVIX_SIG = (
+    "ID=msg_$(date +%s%N) TS=$(date +%s)",
+    "KEY=$(printf %s \"${DORAHUB_SECRET#whsec_}\" | base64 -d | od -An -tx1 | tr -d ' \\n')",
+    'SIG=$(printf %s "$ID.$TS.$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEY '
+    "-binary | base64)",
+)
+# auth -> (lines computing $SIG from $BODY and $DORAHUB_SECRET, headers carrying it)
+SIGNERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "cirrus": (_HEX_SIG, ("X-Cirrus-Signature: $SIG",)),
+    "github": (_HEX_SIG, ("X-Hub-Signature-256: sha256=$SIG",)),
+    "pagerduty": (_HEX_SIG, ("X-PagerDuty-Signature: v1=$SIG",)),
+    "jira": (_HEX_SIG, ("X-Hub-Signature: sha256=$SIG",)),
+    "incidentio": (
+        _SVIX_SIG,
+        ("webhook-id: $ID", "webhook-timestamp: $TS", "webhook-signature: v1,$SIG"),
+    ),
+}
+SIGNED_KINDS = frozenset(SIGNERS)
+
+
 @dataclass(frozen=True)
 class RouteExample:
     title: str
     path: str  # with {id}, {name}
     body: dict | None
-    auth: str = "bearer"  # bearer | query | cirrus | github
+    auth: str = "bearer"  # bearer | query | one of SIGNERS
     extra_headers: tuple[str, ...] = ()
 
     def curl(self, *, base_url: str, connection: Connection) -> str:
         path = self.path.format(id=connection.pk, name=connection.name)
+        setup: list[str] = []  # shell lines run before curl (its own lines, not its prefix)
         lines = [f"curl -sS '{base_url}{path}' -X POST"]
         if self.auth == "bearer":
             lines.append(f'  -H "Authorization: Bearer {TOKEN}"')
@@ -25,27 +51,14 @@ class RouteExample:
             lines.append(f"  -H '{header}'")
         if self.body is not None:
             body = json.dumps(self.body, indent=2)
-            if self.auth == "cirrus":
-                lines.insert(0, f"BODY='{json.dumps(self.body)}'")
-                lines.insert(
-                    1,
-                    'SIG=$(printf %s "$BODY" | openssl dgst -sha256 -hmac "$DORAHUB_SECRET" '
-                    "| sed 's/^.* //')",
-                )
-                lines.append('  -H "X-Cirrus-Signature: $SIG"')
-                lines.append("  -H 'Content-Type: application/json' --data-binary \"$BODY\"")
-            elif self.auth == "github":
-                lines.insert(0, f"BODY='{json.dumps(self.body)}'")
-                lines.insert(
-                    1,
-                    'SIG=$(printf %s "$BODY" | openssl dgst -sha256 -hmac "$DORAHUB_SECRET" '
-                    "| sed 's/^.* //')",
-                )
-                lines.append('  -H "X-Hub-Signature-256: sha256=$SIG"')
+            if self.auth in SIGNERS:
+                computing, headers = SIGNERS[self.auth]
+                setup = [f"BODY='{json.dumps(self.body)}'", *computing]
+                lines.extend(f'  -H "{header}"' for header in headers)
                 lines.append("  -H 'Content-Type: application/json' --data-binary \"$BODY\"")
             else:
                 lines.append("  -H 'Content-Type: application/json' -d '" + body + "'")
-        return " \\\n".join(lines)
+        return "\n".join([*setup, " \\\n".join(lines)])
 
 
 _DEPLOYMENT = {
@@ -174,6 +187,86 @@ CATALOG: dict[str, tuple[RouteExample, ...]] = {
             {"zen": "Keep it logically awesome.", "hook_id": 1},
             auth="github",
             extra_headers=("X-GitHub-Event: ping", "X-GitHub-Delivery: 1"),
+        ),
+    ),
+    ConnectionKind.PAGERDUTY: (
+        RouteExample(
+            "PagerDuty V3 webhook (signed)",
+            "/api/v1/connections/{id}/pagerduty",
+            {
+                "event": {
+                    "id": "01DEMO",
+                    "event_type": "incident.triggered",
+                    "resource_type": "incident",
+                    "occurred_at": "2024-05-02T10:30:00Z",
+                    "data": {
+                        "id": "PDEMO01",
+                        "type": "incident",
+                        "status": "triggered",
+                        "title": "Checkout returns 500",
+                        "created_at": "2024-05-02T10:30:00Z",
+                        "service": {"id": "PSVC01", "summary": "checkout"},
+                        "urgency": "high",
+                    },
+                }
+            },
+            auth="pagerduty",
+        ),
+    ),
+    ConnectionKind.OPSGENIE: (
+        RouteExample(
+            "Opsgenie alert (token in a custom header)",
+            "/api/v1/connections/{id}/opsgenie",
+            {
+                "action": "Create",
+                "alert": {
+                    "alertId": "demo-alert-1",
+                    "message": "Checkout returns 500",
+                    "priority": "P1",
+                    "tags": [],
+                    "createdAt": 1714645800000,
+                    "updatedAt": 1714645800000000000,
+                },
+            },
+        ),
+    ),
+    ConnectionKind.INCIDENTIO: (
+        RouteExample(
+            "incident.io webhook (Standard Webhooks signature)",
+            "/api/v1/connections/{id}/incidentio",
+            {
+                "event_type": "public_incident.incident_created_v2",
+                "public_incident.incident_created_v2": {
+                    "id": "01DEMO",
+                    "reference": "INC-7",
+                    "name": "Checkout returns 500",
+                    "incident_status": {"name": "Investigating", "category": "live"},
+                    "created_at": "2024-05-02T10:30:00Z",
+                    "updated_at": "2024-05-02T10:30:00Z",
+                },
+            },
+            auth="incidentio",
+        ),
+    ),
+    ConnectionKind.JIRA: (
+        RouteExample(
+            "Jira webhook (signed)",
+            "/api/v1/connections/{id}/jira",
+            {
+                "webhookEvent": "jira:issue_created",
+                "issue": {
+                    "id": "10001",
+                    "key": "OPS-7",
+                    "fields": {
+                        "summary": "Checkout returns 500",
+                        "issuetype": {"name": "Incident"},
+                        "project": {"key": "OPS"},
+                        "created": "2024-05-02T10:30:00.000+0000",
+                        "updated": "2024-05-02T10:30:00.000+0000",
+                    },
+                },
+            },
+            auth="jira",
         ),
     ),
 }

@@ -6,4 +6,8 @@ urlpatterns = [
     path("", include("apps.integrations.cirrus.urls")),
     path("", include("apps.integrations.pulse.urls")),
     path("", include("apps.integrations.github.urls")),
+    path("", include("apps.integrations.pagerduty.urls")),
+    path("", include("apps.integrations.opsgenie.urls")),
+    path("", include("apps.integrations.incidentio.urls")),
+    path("", include("apps.integrations.jira.urls")),
 ]
