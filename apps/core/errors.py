@@ -29,6 +29,7 @@ class Code(StrEnum):
     SIGNATURE_MISSING = "signature_missing"
     SIGNATURE_INVALID = "signature_invalid"
     SIGNATURE_UNVERIFIABLE = "signature_unverifiable"
+    TIMESTAMP_OUT_OF_TOLERANCE = "timestamp_out_of_tolerance"
     # what they may touch
     PERMISSION_DENIED = "permission_denied"
     WRONG_CONNECTION = "wrong_connection"

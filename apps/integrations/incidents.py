@@ -12,6 +12,7 @@ from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 
 from apps.connections.models import Connection
+from apps.core.errors import Code
 from apps.events.services import record_event
 from apps.ingest.receivers import Inbound, Outcome
 from apps.issues.models import Issue
@@ -21,7 +22,7 @@ from apps.issues.services import IssueData, upsert_issue
 
 def require_active(connection: Connection) -> None:
     if not connection.is_active:
-        raise AuthenticationFailed("This connection is disabled.", code="connection_inactive")
+        raise AuthenticationFailed("This connection is disabled.", code=Code.CONNECTION_INACTIVE)
 
 
 def signing_secret(connection: Connection, *, provider: str) -> str:
@@ -32,7 +33,7 @@ def signing_secret(connection: Connection, *, provider: str) -> str:
         raise AuthenticationFailed(
             f"This connection has no signing secret: set one on the connection and the same "
             f"secret on the {provider} webhook.",
-            code="missing_signature",
+            code=Code.SIGNATURE_MISSING,
         )
     return secret
 
@@ -40,14 +41,14 @@ def signing_secret(connection: Connection, *, provider: str) -> str:
 def missing(header: str, *, provider: str) -> AuthenticationFailed:
     return AuthenticationFailed(
         f"Missing {header}: set the connection's secret on the {provider} webhook.",
-        code="missing_signature",
+        code=Code.SIGNATURE_MISSING,
     )
 
 
 def mismatch(header: str) -> AuthenticationFailed:
     return AuthenticationFailed(
         f"{header} does not match the body signed with the connection's secret.",
-        code="invalid_signature",
+        code=Code.SIGNATURE_INVALID,
     )
 
 

@@ -124,7 +124,7 @@ def test_a_missing_header_is_401(api, incidentio, drop):
     response = src.post(api, incidentio, ROUTE, body, headers)
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "missing_signature"
+    assert response.json()["error"]["code"] == "signature_missing"
 
 
 def test_a_signature_with_another_secret_is_401(api, incidentio):
@@ -133,7 +133,7 @@ def test_a_signature_with_another_secret_is_401(api, incidentio):
     response = deliver(api, incidentio, src.load("incidentio", "incident_created_v2"), secret=other)
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "invalid_signature"
+    assert response.json()["error"]["code"] == "signature_invalid"
 
 
 def test_a_retried_message_is_a_duplicate(api, incidentio):

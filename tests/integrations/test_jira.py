@@ -115,8 +115,8 @@ def test_a_resolution_that_arrives_before_the_creation_keeps_the_truth(api, jira
 @pytest.mark.parametrize(
     ("headers", "code"),
     [
-        ({}, "missing_signature"),
-        ({"HTTP_X_HUB_SIGNATURE": "sha256=" + "0" * 64}, "invalid_signature"),
+        ({}, "signature_missing"),
+        ({"HTTP_X_HUB_SIGNATURE": "sha256=" + "0" * 64}, "signature_invalid"),
     ],
 )
 def test_a_missing_or_wrong_signature_is_401(api, jira, headers, code):

@@ -116,9 +116,9 @@ def test_any_of_several_signatures_may_match_while_a_secret_rotates(api, pagerdu
 @pytest.mark.parametrize(
     ("headers", "code"),
     [
-        ({}, "missing_signature"),
-        ({"HTTP_X_PAGERDUTY_SIGNATURE": "v1=" + "0" * 64}, "invalid_signature"),
-        ({"HTTP_X_PAGERDUTY_SIGNATURE": "v0=abc"}, "invalid_signature"),
+        ({}, "signature_missing"),
+        ({"HTTP_X_PAGERDUTY_SIGNATURE": "v1=" + "0" * 64}, "signature_invalid"),
+        ({"HTTP_X_PAGERDUTY_SIGNATURE": "v0=abc"}, "signature_invalid"),
     ],
 )
 def test_a_missing_or_wrong_signature_is_401_and_writes_nothing(api, pagerduty, headers, code):
@@ -136,7 +136,7 @@ def test_a_connection_without_a_secret_accepts_nothing(api):
     response = deliver(api, connection, src.load("pagerduty", "incident_triggered"))
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "missing_signature"
+    assert response.json()["error"]["code"] == "signature_missing"
 
 
 def test_a_retried_event_is_answered_as_a_duplicate(api, pagerduty):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
 from apps.connections.models import Connection
+from apps.core.errors import Code
 from apps.core.signatures import any_signature_matches, hmac_sha256_base64
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations import incidents
@@ -82,7 +83,7 @@ class IncidentIoReceiver(Receiver):
             raise AuthenticationFailed(
                 "webhook-timestamp is more than 5 minutes from now: a delayed or replayed "
                 "delivery is refused (check the server clock).",
-                code="timestamp_out_of_tolerance",
+                code=Code.TIMESTAMP_OUT_OF_TOLERANCE,
             )
         if not signature_matches(
             secret=secret,
