@@ -27,8 +27,11 @@ demo: migrate
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py seed_demo --if-empty
 
-run: demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+# The server prints, last, the URL, the admin user and its one-time password (first run) and
+# where the docs are; it creates the admin in the serving process so the password is never stored.
+run: migrate
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py serve $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -20,24 +20,72 @@ class RegexField(serializers.CharField):
 
 
 class ConnectionSettingsSerializer(serializers.Serializer):
+    # Labels and help texts are what the admin's settings form shows (apps/connections/forms.py).
     incident_types = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, default=list, max_length=50
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        max_length=50,
+        label="Incident types",
+        help_text="Issue types counted as incidents besides INCIDENT, e.g. BUG, OUTAGE.",
     )
-    deployment_pattern = RegexField(required=False, default=r"(?i)deploy", max_length=500)
-    production_pattern = RegexField(required=False, default=r"(?i)prod", max_length=500)
+    deployment_pattern = RegexField(
+        required=False,
+        default=r"(?i)deploy",
+        max_length=500,
+        label="Deployment jobs",
+        help_text="Regular expression: CI jobs whose type or name matches are deployments.",
+    )
+    production_pattern = RegexField(
+        required=False,
+        default=r"(?i)prod",
+        max_length=500,
+        label="Production jobs",
+        help_text="Regular expression: deployment jobs whose type, name or branch matches go "
+        "to PRODUCTION; the others to the environment below.",
+    )
     non_production_environment = serializers.ChoiceField(
-        choices=ENVIRONMENTS, required=False, default="STAGING"
+        choices=ENVIRONMENTS,
+        required=False,
+        default="STAGING",
+        label="Other deployments go to",
+        help_text="The environment of deployment jobs that do not match the production pattern.",
     )
     all_jobs_are_deployments = serializers.BooleanField(
-        required=False, allow_null=True, default=None
+        required=False,
+        allow_null=True,
+        default=None,
+        label="Every job is a deployment",
+        help_text="Unknown: yes for Allstacks Custom CD, else only jobs matching the pattern.",
     )
-    releases_are_deployments = serializers.BooleanField(required=False, default=False)
-    incident_label = serializers.CharField(required=False, default="incident", max_length=100)
-    allow_unsigned = serializers.BooleanField(required=False, default=False)
+    releases_are_deployments = serializers.BooleanField(
+        required=False,
+        default=False,
+        label="Releases are deployments",
+        help_text="Count each published (non pre-) release as a production deployment.",
+    )
+    incident_label = serializers.CharField(
+        required=False,
+        default="incident",
+        max_length=100,
+        label="Incident label",
+        help_text="Issues carrying this label are incidents.",
+    )
+    allow_unsigned = serializers.BooleanField(
+        required=False,
+        default=False,
+        label="Accept unsigned deliveries",
+        help_text="Accept deliveries without a signature (only on a trusted network).",
+    )
     # Allstacks: the sender's Custom CD service ids and the service names DORA Hub shows for
     # them, {"1234": "checkout"}; ids not listed are labelled "allstacks:<id>".
     allstacks_services = serializers.DictField(
-        child=serializers.CharField(max_length=200), required=False, default=dict
+        child=serializers.CharField(max_length=200),
+        required=False,
+        default=dict,
+        label="Service names",
+        help_text="Allstacks Custom CD service ids and the service names to show for them; "
+        "ids not listed are labelled allstacks:<id>.",
     )
 
     def validate_allstacks_services(self, value: dict[str, str]) -> dict[str, str]:
@@ -50,7 +98,11 @@ class ConnectionSettingsSerializer(serializers.Serializer):
 
     # Incident tools: the provider's service (id or name) -> the DORA Hub service it is.
     service_map = serializers.DictField(
-        child=serializers.CharField(max_length=200, allow_blank=True), required=False, default=dict
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        default=dict,
+        label="Service map",
+        help_text="The tool's service (id or name) and the DORA Hub service it is.",
     )
     # Opsgenie: alerts of these priorities are incidents (as are alerts tagged incident_label).
     incident_priorities = serializers.ListField(
@@ -58,13 +110,25 @@ class ConnectionSettingsSerializer(serializers.Serializer):
         required=False,
         default=["P1", "P2"],
         max_length=5,
+        label="Incident priorities",
+        help_text="Alerts of these priorities (P1 to P5) are incidents.",
     )
     # Jira: only issues of these project keys can be incidents (empty: every project).
     incident_projects = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, default=list, max_length=100
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        max_length=100,
+        label="Incident projects",
+        help_text="Only issues of these Jira project keys can be incidents (empty: every project).",
     )
     # incident.io: recovery stops at the incident's mitigation time where one is known.
-    resolve_at_mitigation = serializers.BooleanField(required=False, default=False)
+    resolve_at_mitigation = serializers.BooleanField(
+        required=False,
+        default=False,
+        label="Restored at mitigation",
+        help_text="Recovery stops at the incident's mitigation time where one is known.",
+    )
 
     def validate_service_map(self, value: dict[str, str]) -> dict[str, str]:
         if len(value) > MAX_SERVICE_MAP:
@@ -97,3 +161,28 @@ def validate_settings(value: Any) -> dict[str, Any]:
     serializer = ConnectionSettingsSerializer(data=value)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+_CI_RULES = (
+    "all_jobs_are_deployments",
+    "deployment_pattern",
+    "production_pattern",
+    "non_production_environment",
+)
+# The settings each kind reads (its admin form shows only these); kinds not listed show all.
+KIND_SETTINGS: dict[str, tuple[str, ...]] = {
+    "devlake": ("incident_types",),
+    "generic": ("incident_types",),
+    "pulse": ("incident_types",),
+    "allstacks": (*_CI_RULES, "allstacks_services"),
+    "cirrus": (*_CI_RULES, "allow_unsigned"),
+    "github": ("releases_are_deployments", "incident_label", *_CI_RULES, "allow_unsigned"),
+    "pagerduty": ("service_map",),
+    "opsgenie": ("incident_priorities", "incident_label", "service_map"),
+    "incidentio": ("resolve_at_mitigation", "service_map"),
+    "jira": ("incident_types", "incident_label", "incident_projects", "service_map"),
+}
+
+
+def settings_for_kind(kind: str) -> tuple[str, ...]:
+    return KIND_SETTINGS.get(kind, tuple(ConnectionSettingsSerializer().fields))

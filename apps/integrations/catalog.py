@@ -1,11 +1,36 @@
-"""What each connection kind can post, as ready-to-paste curl commands for the admin."""
+"""What each connection kind can post: its routes, signing setup and ready-to-paste examples.
+
+An example's body is a template: `NOW`, `EPOCH` and `EPOCH_MS` stand for the current time and
+become `$(date ...)` in the shell command (so a command pasted tomorrow is still current) or the
+time of sending for the admin's "send a test delivery"; `REPO_*` are the project's most recently
+used repository (or a clearly named placeholder). The first example of every kind records one
+production deployment, so pasting it makes the project's dashboard show one.
+"""
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from apps.connections.models import Connection, ConnectionKind
+from apps.deployments.models import Repository
 
-TOKEN = "$DORAHUB_TOKEN"
+TOKEN_VARIABLE = "$DORAHUB_TOKEN"
+SECRET_VARIABLE = "$DORAHUB_SECRET"
+PLACEHOLDER_REPOSITORY = "https://github.com/your-org/your-repo"
+EXAMPLE_SHA = "015e3d3b480e417aede5a1293bd61de9b0fd051d"
+
+NOW, EPOCH, EPOCH_MS, EPOCH_NS = "@@NOW@@", "@@EPOCH@@", "@@EPOCH_MS@@", "@@EPOCH_NS@@"
+JIRA_NOW = "@@JIRA_NOW@@"  # Jira's own format, 2024-05-02T10:30:00.000+0000
+REPO_URL, REPO_OWNER, REPO_NAME, CONNECTION_ID = "@@REPO_URL@@", "@@OWNER@@", "@@NAME@@", "@@ID@@"
+_SHELL_TIME = {
+    NOW: "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+    EPOCH: "$(date +%s)",
+    EPOCH_MS: "$(date +%s)000",
+    EPOCH_NS: "$(date +%s)000000000",
+    JIRA_NOW: "$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)",
+}
+_NUMBERS = (EPOCH, EPOCH_MS, EPOCH_NS, CONNECTION_ID)  # markers that stand for JSON numbers
 
 
 _HEX_SIG = (
@@ -19,53 +44,53 @@ _SVIX_SIG = (
     'SIG=$(printf %s "$ID.$TS.$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEY '
     "-binary | base64)",
 )
-# auth -> (lines computing $SIG from $BODY and $DORAHUB_SECRET, headers carrying it)
-SIGNERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "cirrus": (_HEX_SIG, ("X-Cirrus-Signature: $SIG",)),
-    "github": (_HEX_SIG, ("X-Hub-Signature-256: sha256=$SIG",)),
-    "pagerduty": (_HEX_SIG, ("X-PagerDuty-Signature: v1=$SIG",)),
-    "jira": (_HEX_SIG, ("X-Hub-Signature: sha256=$SIG",)),
-    "incidentio": (
-        _SVIX_SIG,
-        ("webhook-id: $ID", "webhook-timestamp: $TS", "webhook-signature: v1,$SIG"),
-    ),
-}
-SIGNED_KINDS = frozenset(SIGNERS)
+
+
+@dataclass(frozen=True)
+class Signing:
+    describe: str  # what the sender sends
+    setup: str  # where the sender's secret is set
+    lines: tuple[str, ...] = _HEX_SIG  # shell lines computing $SIG from $BODY, $DORAHUB_SECRET
+    headers: tuple[str, ...] = ()  # headers carrying $SIG
 
 
 @dataclass(frozen=True)
 class RouteExample:
     title: str
-    path: str  # with {id}, {name}
-    body: dict | None
-    auth: str = "bearer"  # bearer | query | one of SIGNERS
-    extra_headers: tuple[str, ...] = ()
+    path: str  # with {id}, {name}; the query may name the token
+    body: dict[str, Any] | None
+    auth: str = "bearer"  # bearer | query | signed
+    extra_headers: tuple[tuple[str, str], ...] = ()
 
-    def curl(self, *, base_url: str, connection: Connection) -> str:
-        path = self.path.format(id=connection.pk, name=connection.name)
-        setup: list[str] = []  # shell lines run before curl (its own lines, not its prefix)
-        lines = [f"curl -sS '{base_url}{path}' -X POST"]
-        if self.auth == "bearer":
-            lines.append(f'  -H "Authorization: Bearer {TOKEN}"')
-        for header in self.extra_headers:
-            lines.append(f"  -H '{header}'")
-        if self.body is not None:
-            body = json.dumps(self.body, indent=2)
-            if self.auth in SIGNERS:
-                computing, headers = SIGNERS[self.auth]
-                setup = [f"BODY='{json.dumps(self.body)}'", *computing]
-                lines.extend(f'  -H "{header}"' for header in headers)
-                lines.append("  -H 'Content-Type: application/json' --data-binary \"$BODY\"")
-            else:
-                lines.append("  -H 'Content-Type: application/json' -d '" + body + "'")
-        return "\n".join([*setup, " \\\n".join(lines)])
+    def request_path(self, connection: Connection) -> str:
+        return self.path.format(id=connection.pk, name=connection.name).split("?")[0]
+
+    def body_text(self, values: dict[str, str], *, for_shell: bool) -> str:
+        """The JSON body with the markers filled in (for the shell: `$(date ...)`, escaped
+        for a heredoc)."""
+        text = json.dumps(self.body, indent=2)
+        if for_shell:
+            text = text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
+            values = {**values, **_SHELL_TIME}
+        for marker, value in values.items():
+            if marker in _NUMBERS:
+                text = text.replace(f'"{marker}"', value)
+            text = text.replace(marker, value)
+        return text
+
+
+@dataclass(frozen=True)
+class KindSetup:
+    routes: tuple[RouteExample, ...]
+    signing: Signing | None = None
+    notes: str = ""
 
 
 _DEPLOYMENT = {
-    "repo_url": "https://github.com/acme/shop",
-    "commit_sha": "015e3d3b480e417aede5a1293bd61de9b0fd051d",
-    "start_time": "2024-05-01T12:00:00+00:00",
-    "end_time": "2024-05-01T12:07:00+00:00",
+    "repo_url": REPO_URL,
+    "commit_sha": EXAMPLE_SHA,
+    "start_time": NOW,
+    "end_time": NOW,
     "result": "SUCCESS",
 }
 _INCIDENT = {
@@ -73,8 +98,13 @@ _INCIDENT = {
     "title": "Checkout returns 500",
     "type": "INCIDENT",
     "status": "TODO",
-    "created_date": "2024-05-02T10:30:00+00:00",
+    "created_date": NOW,
 }
+_NATIVE = (
+    RouteExample("Deployment", "/api/v1/connections/{id}/deployments", _DEPLOYMENT),
+    RouteExample("Issue or incident", "/api/v1/connections/{id}/issues", _INCIDENT),
+    RouteExample("Close issue", "/api/v1/connections/{id}/issues/INC-7/close", None),
+)
 _DEVLAKE = (
     RouteExample("Deployment (DevLake)", "/api/rest/plugins/webhook/{id}/deployments", _DEPLOYMENT),
     RouteExample(
@@ -85,197 +115,378 @@ _DEVLAKE = (
     RouteExample("Incident (DevLake)", "/api/rest/plugins/webhook/{id}/issues", _INCIDENT),
     RouteExample("Close incident", "/api/rest/plugins/webhook/{id}/issue/INC-7/close", None),
 )
-_NATIVE = (
-    RouteExample("Deployment", "/api/v1/connections/{id}/deployments", _DEPLOYMENT),
-    RouteExample("Issue or incident", "/api/v1/connections/{id}/issues", _INCIDENT),
-    RouteExample("Close issue", "/api/v1/connections/{id}/issues/INC-7/close", None),
-)
-CATALOG: dict[str, tuple[RouteExample, ...]] = {
-    ConnectionKind.DEVLAKE: _DEVLAKE + _NATIVE,
-    ConnectionKind.GENERIC: _NATIVE,
-    ConnectionKind.ALLSTACKS: (
-        RouteExample(
-            "Custom CD job (Allstacks)",
-            "/webhook/company/1/cicd_job",
-            {
-                "job_id": "1",
-                "status": "Succeeded",
-                "commit_sha": "a2e7da86cc392417b0d9f605b28038aae80b002f",
-                "triggered_by": "testuser@org.com",
-                "repo_id": "12345",
-                "service_id": 417,  # Allstacks' own Custom CD service id, kept as sent
-                "job_start_time": 1704018030,
-                "job_duration": 300,
-                "job_type": "Production Deploy",
-            },
-        ),
-    ),
-    ConnectionKind.PULSE: (
-        RouteExample(
-            "Change (Pulse ingestion)",
-            f"/v1/ingestion/cli?api_key={TOKEN}",
-            {
-                "$type": "change",
-                "source": "cli",
-                "change_id": "a1b2c3d4",
-                "time_created": "2024-05-01T10:00:00Z",
-                "event_type": "commit",
-            },
-            auth="query",
-        ),
-        RouteExample(
-            "Deployment (Pulse ingestion)",
-            f"/v1/ingestion/cli?api_key={TOKEN}",
-            {
-                "$type": "deployment",
-                "source": "cli",
-                "deploy_id": "v1.2.0",
-                "time_created": "2024-05-01T12:00:00Z",
-                "changes": ["a1b2c3d4"],
-            },
-            auth="query",
-        ),
-        RouteExample(
-            "Incident (Pulse ingestion)",
-            f"/v1/ingestion/cli?api_key={TOKEN}",
-            {
-                "$type": "incident",
-                "source": "cli",
-                "incident_id": "INC-7",
-                "time_created": "2024-05-02T10:30:00Z",
-                "time_resolved": "2024-05-02T11:10:00Z",
-            },
-            auth="query",
-        ),
-        RouteExample(
-            "Change (native)",
-            "/api/v1/connections/{id}/changes",
-            {"identifier": "a1b2c3d4", "timestamp": 1714557600},
-        ),
-        RouteExample(
-            "Incident (native)",
-            "/api/v1/connections/{id}/incidents",
-            {
-                "identifier": "INC-7",
-                "timestampCreated": 1714645800,
-                "timestampResolved": 1714648200,
-            },
-        ),
-    ),
-    ConnectionKind.CIRRUS: (
-        RouteExample(
-            "Cirrus CI delivery (signed)",
-            "/api/v1/connections/{id}/cirrus",
-            {
-                "action": "updated",
-                "repository": {"id": 1, "owner": "acme", "name": "shop"},
-                "build": {
-                    "id": 2,
-                    "branch": "main",
-                    "changeIdInRepo": "a1b2c3d4",
-                    "status": "NEEDS_APPROVAL",
+_PULSE_URL = f"/v1/ingestion/cli?api_key={TOKEN_VARIABLE}"
+
+CATALOG: dict[str, KindSetup] = {
+    ConnectionKind.DEVLAKE: KindSetup(_DEVLAKE + _NATIVE),
+    ConnectionKind.GENERIC: KindSetup(_NATIVE),
+    ConnectionKind.ALLSTACKS: KindSetup(
+        (
+            RouteExample(
+                "Custom CD job (Allstacks)",
+                "/webhook/company/1/cicd_job",
+                {
+                    "job_id": "1",
+                    "status": "Succeeded",
+                    "commit_sha": EXAMPLE_SHA,
+                    "triggered_by": "testuser@org.com",
+                    "repo_id": "12345",
+                    "service_id": 417,  # Allstacks' own Custom CD service id, kept as sent
+                    "job_start_time": EPOCH,
+                    "job_duration": 300,
+                    "job_type": "Production Deploy",
                 },
-            },
-            auth="cirrus",
-            extra_headers=("X-Cirrus-Event: build",),
+            ),
         ),
+        notes="The token names the connection; `service_id` is Allstacks' own Custom CD "
+        "service id, kept as sent (name it under Service names in the settings).",
     ),
-    ConnectionKind.GITHUB: (
-        RouteExample(
-            "GitHub webhook (signed)",
-            "/api/v1/connections/{id}/github",
-            {"zen": "Keep it logically awesome.", "hook_id": 1},
-            auth="github",
-            extra_headers=("X-GitHub-Event: ping", "X-GitHub-Delivery: 1"),
-        ),
+    ConnectionKind.PULSE: KindSetup(
+        (
+            RouteExample(
+                "Deployment (Pulse ingestion)",
+                _PULSE_URL,
+                {
+                    "$type": "deployment",
+                    "source": "cli",
+                    "deploy_id": "first-deployment",
+                    "time_created": NOW,
+                    "changes": [EXAMPLE_SHA],
+                },
+                auth="query",
+            ),
+            RouteExample(
+                "Change (Pulse ingestion)",
+                _PULSE_URL,
+                {
+                    "$type": "change",
+                    "source": "cli",
+                    "change_id": EXAMPLE_SHA,
+                    "time_created": NOW,
+                    "event_type": "commit",
+                },
+                auth="query",
+            ),
+            RouteExample(
+                "Incident (Pulse ingestion)",
+                _PULSE_URL,
+                {
+                    "$type": "incident",
+                    "source": "cli",
+                    "incident_id": "INC-7",
+                    "time_created": NOW,
+                    "time_resolved": NOW,
+                },
+                auth="query",
+            ),
+            RouteExample(
+                "Change (native)",
+                "/api/v1/connections/{id}/changes",
+                {"identifier": EXAMPLE_SHA, "timestamp": EPOCH},
+            ),
+            RouteExample(
+                "Incident (native)",
+                "/api/v1/connections/{id}/incidents",
+                {"identifier": "INC-8", "timestampCreated": EPOCH, "timestampResolved": EPOCH},
+            ),
+        )
     ),
-    ConnectionKind.PAGERDUTY: (
-        RouteExample(
-            "PagerDuty V3 webhook (signed)",
-            "/api/v1/connections/{id}/pagerduty",
-            {
-                "event": {
-                    "id": "01DEMO",
-                    "event_type": "incident.triggered",
-                    "resource_type": "incident",
-                    "occurred_at": "2024-05-02T10:30:00Z",
-                    "data": {
-                        "id": "PDEMO01",
-                        "type": "incident",
-                        "status": "triggered",
-                        "title": "Checkout returns 500",
-                        "created_at": "2024-05-02T10:30:00Z",
-                        "service": {"id": "PSVC01", "summary": "checkout"},
-                        "urgency": "high",
+    ConnectionKind.CIRRUS: KindSetup(
+        (
+            RouteExample(
+                "Finished deploy task (Cirrus CI, signed)",
+                "/api/v1/connections/{id}/cirrus",
+                {
+                    "action": "updated",
+                    "repository": {"id": 1, "owner": REPO_OWNER, "name": REPO_NAME},
+                    "build": {
+                        "id": 2,
+                        "branch": "main",
+                        "changeIdInRepo": EXAMPLE_SHA,
+                        "status": "COMPLETED",
                     },
-                }
-            },
-            auth="pagerduty",
-        ),
-    ),
-    ConnectionKind.OPSGENIE: (
-        RouteExample(
-            "Opsgenie alert (token in a custom header)",
-            "/api/v1/connections/{id}/opsgenie",
-            {
-                "action": "Create",
-                "alert": {
-                    "alertId": "demo-alert-1",
-                    "message": "Checkout returns 500",
-                    "priority": "P1",
-                    "tags": [],
-                    "createdAt": 1714645800000,
-                    "updatedAt": 1714645800000000000,
-                },
-            },
-        ),
-    ),
-    ConnectionKind.INCIDENTIO: (
-        RouteExample(
-            "incident.io webhook (Standard Webhooks signature)",
-            "/api/v1/connections/{id}/incidentio",
-            {
-                "event_type": "public_incident.incident_created_v2",
-                "public_incident.incident_created_v2": {
-                    "id": "01DEMO",
-                    "reference": "INC-7",
-                    "name": "Checkout returns 500",
-                    "incident_status": {"name": "Investigating", "category": "live"},
-                    "created_at": "2024-05-02T10:30:00Z",
-                    "updated_at": "2024-05-02T10:30:00Z",
-                },
-            },
-            auth="incidentio",
-        ),
-    ),
-    ConnectionKind.JIRA: (
-        RouteExample(
-            "Jira webhook (signed)",
-            "/api/v1/connections/{id}/jira",
-            {
-                "webhookEvent": "jira:issue_created",
-                "issue": {
-                    "id": "10001",
-                    "key": "OPS-7",
-                    "fields": {
-                        "summary": "Checkout returns 500",
-                        "issuetype": {"name": "Incident"},
-                        "project": {"key": "OPS"},
-                        "created": "2024-05-02T10:30:00.000+0000",
-                        "updated": "2024-05-02T10:30:00.000+0000",
+                    "task": {
+                        "id": 3,
+                        "name": "Deploy to production",
+                        "status": "COMPLETED",
+                        "statusTimestamp": EPOCH_MS,
+                        "durationInSeconds": 95,
                     },
                 },
-            },
-            auth="jira",
+                auth="signed",
+                extra_headers=(("X-Cirrus-Event", "task"),),
+            ),
+        ),
+        signing=Signing(
+            "X-Cirrus-Signature: the hex HMAC-SHA256 of the body",
+            "Cirrus CI: repository or organisation settings, Webhooks: the secret token.",
+            headers=("X-Cirrus-Signature: $SIG",),
+        ),
+    ),
+    ConnectionKind.GITHUB: KindSetup(
+        (
+            RouteExample(
+                "Deployment status (GitHub, signed)",
+                "/api/v1/connections/{id}/github",
+                {
+                    "deployment": {
+                        "id": 1,
+                        "sha": EXAMPLE_SHA,
+                        "ref": "main",
+                        "task": "deploy",
+                        "environment": "production",
+                        "description": "",
+                        "created_at": NOW,
+                        "production_environment": True,
+                    },
+                    "deployment_status": {
+                        "state": "success",
+                        "environment": "production",
+                        "created_at": NOW,
+                    },
+                    "repository": {
+                        "full_name": f"{REPO_OWNER}/{REPO_NAME}",
+                        "html_url": REPO_URL,
+                    },
+                },
+                auth="signed",
+                extra_headers=(
+                    ("X-GitHub-Event", "deployment_status"),
+                    ("X-GitHub-Delivery", "first-delivery"),
+                ),
+            ),
+            RouteExample(
+                "Ping (GitHub, signed)",
+                "/api/v1/connections/{id}/github",
+                {"zen": "Keep it logically awesome.", "hook_id": 1},
+                auth="signed",
+                extra_headers=(("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "ping-1")),
+            ),
+        ),
+        signing=Signing(
+            "X-Hub-Signature-256: sha256= and the hex HMAC-SHA256 of the body",
+            "GitHub: repository Settings, Webhooks, Add webhook: content type application/json, "
+            "the secret, events 'Deployment statuses', 'Pushes', 'Pull requests', "
+            "'Workflow jobs', 'Releases', 'Issues'.",
+            headers=("X-Hub-Signature-256: sha256=$SIG",),
+        ),
+    ),
+    # Incident tools: the first example opens one incident.
+    ConnectionKind.PAGERDUTY: KindSetup(
+        (
+            RouteExample(
+                "PagerDuty V3 webhook (signed)",
+                "/api/v1/connections/{id}/pagerduty",
+                {
+                    "event": {
+                        "id": "01DEMO",
+                        "event_type": "incident.triggered",
+                        "resource_type": "incident",
+                        "occurred_at": NOW,
+                        "data": {
+                            "id": "PDEMO01",
+                            "type": "incident",
+                            "status": "triggered",
+                            "title": "Checkout returns 500",
+                            "created_at": NOW,
+                            "service": {"id": "PSVC01", "summary": "checkout"},
+                            "urgency": "high",
+                        },
+                    }
+                },
+                auth="signed",
+            ),
+        ),
+        signing=Signing(
+            "X-PagerDuty-Signature: v1= and the hex HMAC-SHA256 of the body",
+            "PagerDuty: Integrations, Generic Webhooks (v3), New Webhook: this URL; copy "
+            "PagerDuty's signing secret into this connection.",
+            headers=("X-PagerDuty-Signature: v1=$SIG",),
+        ),
+    ),
+    ConnectionKind.OPSGENIE: KindSetup(
+        (
+            RouteExample(
+                "Opsgenie alert (token in a custom header)",
+                "/api/v1/connections/{id}/opsgenie",
+                {
+                    "action": "Create",
+                    "alert": {
+                        "alertId": "demo-alert-1",
+                        "message": "Checkout returns 500",
+                        "priority": "P1",
+                        "tags": [],
+                        "createdAt": EPOCH_MS,
+                        "updatedAt": EPOCH_NS,
+                    },
+                },
+            ),
+        ),
+        notes="Opsgenie: Settings, Integrations, Webhook: this URL, and a custom header "
+        "'Authorization: Bearer <token>'.",
+    ),
+    ConnectionKind.INCIDENTIO: KindSetup(
+        (
+            RouteExample(
+                "incident.io webhook (Standard Webhooks signature)",
+                "/api/v1/connections/{id}/incidentio",
+                {
+                    "event_type": "public_incident.incident_created_v2",
+                    "public_incident.incident_created_v2": {
+                        "id": "01DEMO",
+                        "reference": "INC-7",
+                        "name": "Checkout returns 500",
+                        "incident_status": {"name": "Investigating", "category": "live"},
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    },
+                },
+                auth="signed",
+            ),
+        ),
+        signing=Signing(
+            "webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks)",
+            "incident.io: Settings, Webhooks, Add endpoint: this URL; copy its whsec_ signing "
+            "secret into this connection.",
+            lines=_SVIX_SIG,
+            headers=("webhook-id: $ID", "webhook-timestamp: $TS", "webhook-signature: v1,$SIG"),
+        ),
+    ),
+    ConnectionKind.JIRA: KindSetup(
+        (
+            RouteExample(
+                "Jira webhook (signed)",
+                "/api/v1/connections/{id}/jira",
+                {
+                    "webhookEvent": "jira:issue_created",
+                    "issue": {
+                        "id": "10001",
+                        "key": "OPS-7",
+                        "fields": {
+                            "summary": "Checkout returns 500",
+                            "issuetype": {"name": "Incident"},
+                            "project": {"key": "OPS"},
+                            "created": JIRA_NOW,
+                            "updated": JIRA_NOW,
+                        },
+                    },
+                },
+                auth="signed",
+            ),
+        ),
+        signing=Signing(
+            "X-Hub-Signature: sha256= and the hex HMAC-SHA256 of the body",
+            "Jira: System, WebHooks, Create a WebHook: this URL and a secret; the same secret "
+            "on this connection.",
+            headers=("X-Hub-Signature: sha256=$SIG",),
         ),
     ),
 }
+SIGNED_KINDS = frozenset(kind for kind, setup in CATALOG.items() if setup.signing is not None)
+# The kinds whose first example records a deployment (the others, incident tools, an incident).
+DEPLOYMENT_KINDS = frozenset(
+    {
+        ConnectionKind.DEVLAKE,
+        ConnectionKind.GENERIC,
+        ConnectionKind.ALLSTACKS,
+        ConnectionKind.PULSE,
+        ConnectionKind.CIRRUS,
+        ConnectionKind.GITHUB,
+    }
+)
 
 
-def examples_for(*, connection: Connection, base_url: str) -> list[tuple[str, str]]:
-    """(title, curl command) for every route the connection's kind supports."""
-    routes = CATALOG.get(connection.kind, _NATIVE)
-    out = []
-    for route in routes:
-        out.append((route.title, route.curl(base_url=base_url, connection=connection)))
-    return out
+def offered_kinds() -> list[tuple[str, str]]:
+    """The kinds the admin offers: those with receivers behind them."""
+    return [(value, label) for value, label in ConnectionKind.choices if value in CATALOG]
+
+
+def setup_for(kind: str) -> KindSetup:
+    return CATALOG.get(kind, CATALOG[ConnectionKind.GENERIC])
+
+
+def example_values(*, connection: Connection) -> dict[str, str]:
+    """The repository the project last used (or the placeholder) and the connection's id."""
+    repository = (
+        Repository.objects.filter(project_id=connection.project_id)
+        .order_by("-deployments__finished_at", "-pk")
+        .first()
+    )
+    url = repository.url if repository else PLACEHOLDER_REPOSITORY
+    owner, _, name = (repository.name if repository else "your-org/your-repo").rpartition("/")
+    return {
+        REPO_URL: url,
+        REPO_OWNER: owner or "your-org",
+        REPO_NAME: name or "your-repo",
+        CONNECTION_ID: str(connection.pk),
+    }
+
+
+def time_values(now: datetime) -> dict[str, str]:
+    seconds = int(now.timestamp())
+    return {
+        NOW: now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        EPOCH: str(seconds),
+        EPOCH_MS: str(seconds * 1000),
+        EPOCH_NS: str(seconds * 1_000_000_000),
+        JIRA_NOW: now.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+    }
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def curl(
+    route: RouteExample,
+    *,
+    base_url: str,
+    connection: Connection,
+    values: dict[str, str],
+    token: str = "",
+) -> str:
+    """A shell command that posts `route`'s example; `token` fills the token in (else
+    `$DORAHUB_TOKEN`)."""
+    setup = setup_for(connection.kind)
+    shown_token = token or TOKEN_VARIABLE
+    path = route.path.format(id=connection.pk, name=connection.name).replace(
+        TOKEN_VARIABLE, shown_token
+    )
+    url = f"{base_url}{path}"
+    lines = [f'curl -sS "{url}" -X POST' if "$" in url else f"curl -sS {_quote(url)} -X POST"]
+    if route.auth == "bearer":
+        lines.append(f'  -H "Authorization: Bearer {shown_token}"')
+    for name, value in route.extra_headers:
+        lines.append(f"  -H {_quote(f'{name}: {value}')}")
+    if route.body is None:
+        return " \\\n".join(lines)
+    body = route.body_text(values, for_shell=True)
+    if route.auth == "signed" and setup.signing is not None:
+        signing = setup.signing
+        prelude = f"BODY=$(cat <<EOF\n{body}\nEOF\n)\n" + "".join(
+            f"{line}\n" for line in signing.lines
+        )
+        lines.extend(f'  -H "{header}"' for header in signing.headers)
+        lines.append("  -H 'Content-Type: application/json' --data-binary \"$BODY\"")
+        return prelude + " \\\n".join(lines)
+    lines.append("  -H 'Content-Type: application/json' --data-binary @-")
+    return " \\\n".join(lines) + f" <<EOF\n{body}\nEOF"
+
+
+def examples_for(
+    *, connection: Connection, base_url: str, token: str = ""
+) -> list[tuple[str, str]]:
+    """(title, shell command) for every route the connection's kind supports, first the one
+    that records a deployment."""
+    values = example_values(connection=connection)
+    return [
+        (
+            route.title,
+            curl(route, base_url=base_url, connection=connection, values=values, token=token),
+        )
+        for route in setup_for(connection.kind).routes
+    ]
+
+
+def first_route(connection: Connection) -> RouteExample:
+    return setup_for(connection.kind).routes[0]

@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Eager mode (`make run`: tasks run in the web process) is quiet by default, warnings and errors
+# only, so what `make run` prints last stays on the screen; LOG_LEVEL=INFO shows every request
+# and task. With a broker (worker processes), INFO as before.
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -222,6 +226,12 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"level": LOG_LEVEL},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Without a broker kombu warns on every enqueue that it would use localhost; eager
+        # mode never connects, so that warning is noise there.
+        "kombu": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else LOG_LEVEL},
+    },
 }

@@ -234,13 +234,14 @@ def test_the_query_string_key_never_reaches_the_inbox(ingest, pulse):
 
 
 def test_the_query_string_key_never_reaches_the_request_log(pulse):
-    # The console handler is the one runserver and gunicorn request lines go through.
+    # The console handler is the one runserver and gunicorn request lines go through; a refused
+    # request's line is a warning, logged even at the quiet default level.
     handler = logging.getLogger("django.server").handlers[0]
     stream = io.StringIO()
     previous = handler.setStream(stream)
     try:
-        logging.getLogger("django.server").info(
-            '"%s" %s %s', f"POST /v1/ingestion/cli?api_key={pulse.token}&system=x HTTP/1.1", 200, 9
+        logging.getLogger("django.server").warning(
+            '"%s" %s %s', f"POST /v1/ingestion/cli?api_key={pulse.token}&system=x HTTP/1.1", 401, 9
         )
     finally:
         handler.setStream(previous)

@@ -1,8 +1,8 @@
-import secrets
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
+
+from apps.core.services import ensure_admin_user
 
 
 class Command(BaseCommand):
@@ -12,14 +12,10 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user_model = get_user_model()
-        if user_model.objects.filter(is_superuser=True).exists():
+        password = ensure_admin_user(username=options["username"])
+        if password is None:
             self.stdout.write("An admin user already exists; leaving it alone.")
             return
-        password = secrets.token_urlsafe(12)
-        user_model.objects.create_superuser(
-            username=options["username"], email="", password=password
-        )
         self.stdout.write(
             self.style.WARNING(
                 f"Created admin user '{options['username']}' with password: {password}\n"
