@@ -221,3 +221,20 @@ def test_a_token_is_revoked_from_the_connection_page(staff):
         HTTP_AUTHORIZATION=f"Bearer {token.plaintext}",
     )
     assert refused.status_code == 401
+
+
+def test_allstacks_service_names_are_typed_one_per_line(staff):
+    connection = ConnectionFactory(kind="allstacks")
+    response = staff.post(
+        f"/admin/connections/connection/{connection.pk}/change/",
+        _change_form(
+            connection,
+            allstacks_services="417: checkout\n418: search",
+            non_production_environment="STAGING",
+            deployment_pattern="(?i)deploy",
+            production_pattern="(?i)prod",
+        ),
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.setting("allstacks_services") == {"417": "checkout", "418": "search"}
