@@ -81,7 +81,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from apps.metrics.models import DirtyDay
+    from apps.marks.models import DirtyDay
 
     if DirtyDay.objects.exists():
         print("building the snapshots of the marked days...", flush=True)

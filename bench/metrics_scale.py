@@ -311,7 +311,7 @@ def main() -> None:
     began = datetime.now(UTC)
     load = scale_data.ensure(reuse=args.reuse, scale=args.scale)
     setup_django()
-    from apps.metrics.models import DirtyDay
+    from apps.marks.models import DirtyDay
 
     results: dict[str, Any] = {
         "date": began.isoformat(timespec="seconds"),

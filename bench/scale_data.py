@@ -10,7 +10,7 @@ shipped before it, so a change has several deployments and lead time takes the f
 100,000 incidents (78% linked to the deployment the linking rules would pick, 22% unlinked, 95%
 resolved; hotfixes resolve some).
 
-The rows follow the rules of apps.issues.linking and apps.deployments.remediation, so
+The rows follow the rules of apps.derive.linking and apps.derive.remediation, so
 `recompute_metrics --all` decides the same links again. Days with data are marked dirty, as
 ingestion would leave them; `build_snapshots` then rebuilds them. The load is recorded in the
 database comment, so `--reuse` skips it when the same shape is already there.

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 
 from apps.ci.models import CIStatus, Job, Pipeline
-from apps.metrics.aggregates import Percentile
+from apps.core.aggregates import Percentile
 
 PERCENTILES: tuple[float, ...] = (0.5, 0.9)
 # Durations are those of runs that ran to the end; aborted and skipped runs would make CI

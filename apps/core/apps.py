@@ -7,6 +7,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core import (
+            aggregates,
             checks,  # noqa: F401 - registers the production guard rails
             schema,  # noqa: F401 - registers OpenAPI field extensions
         )
+
+        aggregates.connect()

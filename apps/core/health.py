@@ -15,7 +15,7 @@ def database_status() -> str:
 def broker_status() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
-    from config.celery_app import app
+    from celery import current_app as app
 
     try:
         with app.connection_for_write() as conn:

@@ -15,7 +15,7 @@ from apps.connections.models import Connection, Project
 from apps.deployments.models import Commit, Deployment, DeploymentCommit, Repository
 from apps.deployments.repositories import display_name, normalize_url
 from apps.events.services import record_event
-from apps.metrics.services import mark_dirty
+from apps.marks.services import mark_dirty
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from apps.ingest.models import Delivery
+from apps.ingest.models import Delivery, DeliveryStatus
 
 
 def delivery_counts(*, connection_id: int, since: datetime) -> dict[str, int]:
@@ -51,4 +51,29 @@ def delivery_summary(*, connection_id: int, now: datetime | None = None) -> Deli
         connection_id=connection_id,
         last=last,
         last_24h=delivery_counts(connection_id=connection_id, since=now - timedelta(hours=24)),
+    )
+
+
+def unprocessed_delivery_ids(*, older_than: timedelta, limit: int = 1000) -> list[int]:
+    """Accepted deliveries whose derive steps never ran (the broker was down), oldest first."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Delivery.objects.filter(
+            status=DeliveryStatus.ACCEPTED, processed_at__isnull=True, received_at__lt=cutoff
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def failed_delivery_ids(*, max_attempts: int, limit: int = 100) -> list[int]:
+    """Deliveries whose processing raised and that have tries left, oldest first."""
+    return list(
+        Delivery.objects.filter(
+            status=DeliveryStatus.FAILED,
+            attempts__lt=max_attempts,
+            connection__isnull=False,  # authenticated before it failed: replays skip that
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
     )

@@ -96,30 +96,6 @@ def mark_processed(*, delivery_id: int) -> None:
     )
 
 
-def unprocessed_delivery_ids(*, older_than: timedelta, limit: int = 1000) -> list[int]:
-    cutoff = timezone.now() - older_than
-    return list(
-        Delivery.objects.filter(
-            status=DeliveryStatus.ACCEPTED, processed_at__isnull=True, received_at__lt=cutoff
-        )
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def failed_delivery_ids(*, max_attempts: int, limit: int = 100) -> list[int]:
-    """Deliveries whose processing raised and that have tries left, oldest first."""
-    return list(
-        Delivery.objects.filter(
-            status=DeliveryStatus.FAILED,
-            attempts__lt=max_attempts,
-            connection__isnull=False,  # authenticated before it failed: replays skip that
-        )
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
 def prune_deliveries(*, older_than: timedelta) -> int:
     cutoff = timezone.now() - older_than
     deleted, _ = (

@@ -4,7 +4,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from apps.ingest import followups, services
+from apps.derive.services import derive_effects
+from apps.ingest import selectors, services
 from apps.ingest.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -12,11 +13,11 @@ logger = logging.getLogger(__name__)
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def after_ingest(self, delivery_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Run the follow-up work of one accepted delivery; safe to run twice."""
+    """Derive what one accepted delivery's writes change (apps.derive); safe to run twice."""
     delivery = Delivery.objects.filter(pk=delivery_id).only("effects", "processed_at").first()
     if delivery is None or delivery.processed_at is not None:
         return
-    followups.run(delivery.effects)
+    derive_effects(effects=delivery.effects)
     services.mark_processed(delivery_id=delivery_id)
 
 
@@ -34,7 +35,7 @@ def retry_failed_deliveries() -> dict[str, int]:
     raises again stays failed with its new error."""
     from apps.ingest import pipeline
 
-    ids = services.failed_delivery_ids(max_attempts=settings.DORAHUB_INBOX_MAX_ATTEMPTS)
+    ids = selectors.failed_delivery_ids(max_attempts=settings.DORAHUB_INBOX_MAX_ATTEMPTS)
     answered = 0
     for delivery in Delivery.objects.filter(pk__in=ids).order_by("received_at"):
         try:

@@ -16,7 +16,7 @@ from apps.deployments.models import Deployment
 from apps.deployments.services import ensure_repositories
 from apps.events.services import record_event
 from apps.issues.models import Issue, IssueStatus
-from apps.metrics.services import mark_dirty
+from apps.marks.services import mark_dirty
 
 INCIDENT_TYPE = "INCIDENT"
 

@@ -6,6 +6,4 @@ class MetricsConfig(AppConfig):
     label = "metrics"
 
     def ready(self) -> None:
-        from apps.metrics import aggregates, followups  # noqa: F401  (registers handlers)
-
-        aggregates.connect()
+        from apps.metrics import tasks  # noqa: F401 - registers the recompute apps.marks requests

@@ -1,30 +1,12 @@
 from django.db import models
 
 
-class DirtyDay(models.Model):
-    """A mark that a (project, environment, day) needs its snapshot rebuilt. Ingestion adds one
-    in the same transaction as the data, so a crash between the two can never lose a recompute.
-
-    Marks are only ever inserted (no unique key, so concurrent writers never wait for each
-    other) and a rebuild deletes exactly the marks it read: one added meanwhile survives it."""
-
-    project = models.ForeignKey("connections.Project", on_delete=models.CASCADE)
-    environment = models.CharField(max_length=16)
-    day = models.DateField()
-    marked_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["project", "environment", "day"], name="dirtyday_scope")]
-
-    def __str__(self) -> str:
-        return f"{self.project_id}/{self.environment}/{self.day}"
-
-
 class DailySnapshot(models.Model):
     """Counts of one project-local day in one environment (METRICS.md), rebuilt from the rows.
 
     Only counts live here: medians cannot be added up across days, so they are always computed
-    from the rows. A day without a row and without a DirtyDay mark had nothing to count."""
+    from the rows. A day without a row and without a dirty-day mark (apps.marks) had nothing to
+    count."""
 
     project = models.ForeignKey(
         "connections.Project", on_delete=models.CASCADE, related_name="snapshots"

@@ -1,11 +1,9 @@
-"""Writes of the metrics app: dirty-day marks and the daily snapshots rebuilt from them."""
+"""Writes of the metrics app: the daily snapshots and lead-time rows, rebuilt from the rows
+of the days marked dirty (apps.marks)."""
 
-import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import TruncDate
@@ -13,36 +11,16 @@ from django.db.models.functions import TruncDate
 from apps.connections.models import Project
 from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
 from apps.issues.models import Issue
-from apps.metrics.models import ChangeLeadTime, DailySnapshot, DirtyDay
+from apps.marks.models import DirtyDay
+from apps.marks.services import mark_dirty_days
+from apps.metrics.models import ChangeLeadTime, DailySnapshot
 from apps.metrics.selectors.definitions import incident_environment_q
 from apps.metrics.selectors.periods import PRODUCTION
 from apps.metrics.selectors.query import within_local_days
 from apps.metrics.selectors.reports import day_counts
 
-logger = logging.getLogger(__name__)
-
-RECOMPUTE_PENDING_KEY = "metrics:recompute-pending"
 RECOMPUTE_BATCH = 2000
 LEAD_CHUNK = 1000  # ids per IN list: well below SQLite's variable limit
-
-
-def mark_dirty(*, project: Project, environment: str, instants: Iterable[datetime]) -> None:
-    """Note that the project-local days of `instants` need their snapshots rebuilt."""
-    tz = project.tz
-    mark_dirty_days(
-        project_id=project.pk,
-        environment=environment,
-        days={instant.astimezone(tz).date() for instant in instants if instant is not None},
-    )
-
-
-def mark_dirty_days(*, project_id: int, environment: str, days: Iterable[date]) -> None:
-    DirtyDay.objects.bulk_create(
-        [
-            DirtyDay(project_id=project_id, environment=environment, day=day)
-            for day in sorted(set(days))
-        ]
-    )
 
 
 def rebuild_days(*, project: Project, environment: str, days: Iterable[date]) -> int:
@@ -258,25 +236,3 @@ def mark_stale_time_zones() -> list[int]:
     for project in Project.objects.filter(pk__in=stale):
         mark_project(project=project)
     return stale
-
-
-def schedule_recompute() -> bool:
-    """Ask for one recompute a few seconds from now, unless one is already pending: a burst of
-    deliveries then costs a few recomputes, not one each. Returns whether it was sent."""
-    from apps.metrics.tasks import recompute_metrics
-
-    delay = settings.DORAHUB_RECOMPUTE_DELAY_SECONDS
-    if not cache.add(RECOMPUTE_PENDING_KEY, 1, timeout=delay + 30):
-        return False
-    try:
-        recompute_metrics.apply_async(countdown=delay)
-    except Exception:  # broker down, or an eager run failing: the marks stay for reconcile
-        cache.delete(RECOMPUTE_PENDING_KEY)
-        logger.warning("could not run or enqueue the metrics recompute; reconcile will")
-        return False
-    return True
-
-
-def recompute_started() -> None:
-    """Called first by the task, so marks made from now on schedule the next run."""
-    cache.delete(RECOMPUTE_PENDING_KEY)

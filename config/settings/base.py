@@ -24,15 +24,19 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # In layer order (docs/architecture.md): each app imports only from the apps above it here.
     "apps.core",
     "apps.connections",
-    "apps.ingest",
+    "apps.marks",
+    "apps.events",
     "apps.deployments",
     "apps.issues",
     "apps.ci",
-    "apps.events",
+    "apps.derive",
     "apps.metrics",
+    "apps.ingest",
     "apps.integrations",
+    "apps.operations",
     "apps.dashboards",
 ]
 
@@ -205,7 +209,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
-    "reconcile": {"task": "apps.metrics.tasks.reconcile", "schedule": 300.0},
+    "reconcile": {"task": "apps.operations.tasks.reconcile", "schedule": 300.0},
     "prune-inbox": {"task": "apps.ingest.tasks.prune_inbox", "schedule": 86400.0},
     "reconcile-triggers": {"task": "apps.events.tasks.reconcile_triggers", "schedule": 60.0},
     "retry-failed-deliveries": {

@@ -330,14 +330,25 @@ def test_status_changes_are_lifecycle_events(api, allstacks):
     )
 
 
-def test_accepted_jobs_name_their_follow_up_work(api, allstacks):
+def test_a_deploy_job_names_its_deployment_as_the_follow_up_work(api, allstacks):
     connection, _ = allstacks
     post_job(api, allstacks, seed_as_valid_json(connection.pk))
 
     delivery = Delivery.objects.get()
-    job, deployment = Job.objects.get(), Deployment.objects.get()
-    assert delivery.effects == {"jobs": [job.pk], "deployments": [deployment.pk]}
+    assert delivery.effects == {"deployments": [Deployment.objects.get().pk]}
     assert delivery.connection == connection
+
+
+def test_a_job_that_deploys_nothing_has_no_follow_up_work_and_is_processed_at_once(api, allstacks):
+    connection, _ = allstacks
+    held = seed_as_valid_json(connection.pk) | {"status": "On Hold"}
+    post_job(api, allstacks, held)
+
+    assert Job.objects.exists()
+    assert not Deployment.objects.exists()
+    delivery = Delivery.objects.get()
+    assert delivery.effects == {}
+    assert delivery.processed_at is not None
 
 
 def test_an_inbox_reprocess_finds_the_connection_from_the_body(api, allstacks):

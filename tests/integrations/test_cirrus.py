@@ -295,12 +295,18 @@ def test_audit_events_are_recorded_and_ignored(api, cirrus):
     assert (delivery.status, delivery.route, delivery.connection) == ("accepted", "cirrus", cirrus)
 
 
-def test_accepted_deliveries_name_their_follow_up_work(api, cirrus):
+def test_a_deploy_task_names_its_deployment_as_the_follow_up_work(api, cirrus):
     deliver(api, cirrus, task_event("COMPLETED", COMPLETED_AT, name="deploy"))
 
-    build, task, deployment = Pipeline.objects.get(), Job.objects.get(), Deployment.objects.get()
-    assert Delivery.objects.get().effects == {
-        "pipelines": [build.pk],
-        "jobs": [task.pk],
-        "deployments": [deployment.pk],
-    }
+    deployment = Deployment.objects.get()
+    assert Delivery.objects.get().effects == {"deployments": [deployment.pk]}
+
+
+def test_a_task_that_deploys_nothing_has_no_follow_up_work_and_is_processed_at_once(api, cirrus):
+    deliver(api, cirrus, task_event("COMPLETED", COMPLETED_AT))
+
+    assert Job.objects.exists()
+    assert not Deployment.objects.exists()
+    delivery = Delivery.objects.get()
+    assert delivery.effects == {}
+    assert delivery.processed_at is not None

@@ -593,7 +593,7 @@ def test_a_push_that_dates_an_already_deployed_commit_marks_that_deployment_day_
     api, github
 ):
     from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
-    from apps.metrics.models import DirtyDay
+    from apps.marks.models import DirtyDay
 
     sha = gh.PUSH["commits"][0]["id"]
     upsert_deployment(

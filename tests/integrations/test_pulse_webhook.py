@@ -13,7 +13,7 @@ from apps.ingest import pipeline
 from apps.ingest.models import Delivery
 from apps.integrations.pulse import providers
 from apps.issues.models import Issue
-from apps.metrics.models import DirtyDay
+from apps.marks.models import DirtyDay
 from tests.conftest import Sender
 from tests.factories import ConnectionFactory, token_for
 

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from apps.connections.models import Connection
 from apps.deployments.services import CommitRef, DeploymentData, record_change, upsert_deployment
+from apps.derive.services import after_deployments, after_incidents
 from apps.issues.services import IssueData, upsert_issue
-from apps.metrics import followups
 from tests.metrics import reference as ref
 
 ORIGIN = datetime(2024, 3, 1, tzinfo=UTC)
@@ -93,7 +93,7 @@ def write(connection: Connection, item: object) -> None:
                 resolves=item.resolves,
             ),
         )
-        followups.after_deployments([result.deployment.pk])
+        after_deployments(deployment_ids=[result.deployment.pk])
     elif isinstance(item, ref.Change):
         record_change(project=project, sha=item.sha, reported_at=item.start, repo_url=REPO)
     elif isinstance(item, ref.Incident):
@@ -109,6 +109,6 @@ def write(connection: Connection, item: object) -> None:
                 caused_by_ref=item.caused_by,
             ),
         )
-        followups.after_incidents([result.issue.pk])
+        after_incidents(issue_ids=[result.issue.pk])
     else:
         raise TypeError(item)

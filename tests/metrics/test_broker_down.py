@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from apps.ingest.models import Delivery
 from apps.issues.models import Issue, LinkMethod
 from apps.metrics.models import DailySnapshot
-from apps.metrics.tasks import reconcile
+from apps.operations.tasks import reconcile
 
 UNUSED_BROKER = "redis://127.0.0.1:6390/0"
 NOON = datetime(2024, 3, 5, 12, tzinfo=UTC)

@@ -10,11 +10,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.connections.hygiene import purge_connection_data
 from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
 from apps.metrics.models import ChangeLeadTime
 from apps.metrics.selectors import Scope, dora_report
 from apps.metrics.services import recompute_dirty
+from apps.operations.services import purge_connection_data
 from tests.factories import ConnectionFactory, ProjectFactory
 from tests.metrics import history as hist
 from tests.metrics import reference as ref

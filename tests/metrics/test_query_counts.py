@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.marks.services import mark_dirty_days
 from apps.metrics.selectors.sources import MAX_MARKED_DAYS
-from apps.metrics.services import mark_dirty_days, recompute_dirty
+from apps.metrics.services import recompute_dirty
 from tests.factories import ConnectionFactory, ProjectFactory
 from tests.metrics import history as hist
 from tests.metrics import reference as ref

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 import pytest
 from celery.signals import task_postrun
 
+from apps.marks.services import request_recompute
 from apps.metrics.models import DailySnapshot
-from apps.metrics.services import schedule_recompute
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.celery_worker
@@ -79,7 +79,7 @@ def test_requests_for_a_recompute_while_one_is_pending_are_coalesced(celery_app_
     queue = app.connection_for_write().default_channel.client
     queue.flushdb()
 
-    sent = [schedule_recompute() for _ in range(1000)]
+    sent = [request_recompute() for _ in range(1000)]
 
     assert sent.count(True) == 1
     assert queue.llen("celery") == 1

@@ -9,10 +9,12 @@ from django.core.management import CommandError, call_command
 
 from apps.issues.models import Issue, LinkMethod
 from apps.issues.services import IssueData, upsert_issue
-from apps.metrics.models import DailySnapshot, DirtyDay
+from apps.marks.models import DirtyDay
+from apps.marks.services import mark_dirty
+from apps.metrics.models import DailySnapshot
 from apps.metrics.selectors import Scope, dora_report
-from apps.metrics.services import mark_dirty, rebuild_marked, recompute_dirty
-from apps.metrics.tasks import reconcile
+from apps.metrics.services import rebuild_marked, recompute_dirty
+from apps.operations.tasks import reconcile
 from tests.factories import ConnectionFactory, ProjectFactory
 from tests.metrics import history as hist
 from tests.metrics import reference as ref

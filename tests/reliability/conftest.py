@@ -170,7 +170,7 @@ def wait_stable(measure: Any, *, quiet: float, timeout: float) -> Any:
 def reconcile_until_processed(inbox: Any, *, every: float = 15, timeout: float = 240) -> None:
     """What beat does every five minutes, sped up: send the reconciliation to the workers until
     no delivery of `inbox` is left unprocessed."""
-    from apps.metrics.tasks import reconcile
+    from apps.operations.tasks import reconcile
 
     sent_at = -every
 
@@ -209,7 +209,7 @@ def state_of(project: Project) -> dict[str, Any]:
 
 def settle() -> None:
     """Run the reconciliation in-process (eager): every follow-up done, every snapshot rebuilt."""
-    from apps.metrics.tasks import reconcile
+    from apps.operations.tasks import reconcile
 
     reconcile(older_than_seconds=0)
 

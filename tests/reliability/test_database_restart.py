@@ -248,7 +248,7 @@ def settle_remote(url: str) -> None:
     """Follow-ups that failed with the database are retried by the worker; what is left is the
     reconciliation's, sent here as beat would, until every delivery is processed and every
     snapshot rebuilt."""
-    from apps.metrics.tasks import reconcile
+    from apps.operations.tasks import reconcile
 
     sent_at = 0.0
 

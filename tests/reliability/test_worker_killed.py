@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from apps.ingest.models import Delivery, DeliveryStatus
-from apps.metrics.models import DirtyDay
+from apps.marks.models import DirtyDay
 from tests.factories import ConnectionFactory, token_for
 from tests.reliability import report, traffic
 from tests.reliability.conftest import (

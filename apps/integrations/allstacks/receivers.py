@@ -24,9 +24,8 @@ from apps.integrations.allstacks.serializers import CustomCDJobSerializer
 def job_outcome(write: JobWrite) -> Outcome:
     job = write.job
     deployment = write.deployment
+    # Only deployments have derive steps; a job alone changes nothing to derive.
     effects: dict[str, list[Any]] = {}
-    if write.changed:
-        effects["jobs"] = [job.pk]
     if deployment is not None and deployment.changed:
         effects["deployments"] = [deployment.deployment.pk]
     state = "created" if write.created else "updated" if write.changed else "unchanged"

@@ -98,11 +98,8 @@ class CirrusReceiver(Receiver):
 
     @staticmethod
     def _outcome(*, event: str, build: PipelineWrite, task: JobWrite | None) -> Outcome:
+        # Only deployments have derive steps; builds and tasks alone change nothing to derive.
         effects: dict[str, list[Any]] = {}
-        if build.changed:
-            effects["pipelines"] = [build.pipeline.pk]
-        if task is not None and task.changed:
-            effects["jobs"] = [task.job.pk]
         deployment = task.deployment if task is not None else None
         if deployment is not None and deployment.changed:
             effects["deployments"] = [deployment.deployment.pk]

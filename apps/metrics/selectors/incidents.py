@@ -5,8 +5,8 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
+from apps.core.aggregates import EpochSeconds, Percentile
 from apps.issues.models import Issue
-from apps.metrics.aggregates import EpochSeconds, Percentile
 from apps.metrics.selectors.definitions import incident_environment_q
 from apps.metrics.selectors.query import Grouped, Slice, aggregate_per_group, bucket_of
 

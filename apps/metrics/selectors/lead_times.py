@@ -6,8 +6,8 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Count, DateField, Exists, Expression, F, OuterRef, Q, QuerySet, Value
 
+from apps.core.aggregates import SQLITE_PERCENTILE, EpochSeconds, Percentile
 from apps.deployments.models import DeploymentCommit, DeploymentResult
-from apps.metrics.aggregates import SQLITE_PERCENTILE, EpochSeconds, Percentile
 from apps.metrics.models import ChangeLeadTime
 from apps.metrics.selectors.query import (
     Grouped,

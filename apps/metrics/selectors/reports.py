@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from django.conf import settings
 
 from apps.connections.models import Project
+from apps.core.aggregates import percentile_cont
 from apps.metrics import levels
-from apps.metrics.aggregates import percentile_cont
 from apps.metrics.selectors.deployments import DeploymentCounts, live_deployment_counts
 from apps.metrics.selectors.incidents import incident_days, restore_times
 from apps.metrics.selectors.lead_times import LeadTimeFigures

@@ -5,7 +5,8 @@ from datetime import date
 
 from django.db.models import Count
 
-from apps.metrics.models import DailySnapshot, DirtyDay
+from apps.marks.models import DirtyDay
+from apps.metrics.models import DailySnapshot
 from apps.metrics.selectors.query import Slice
 
 MAX_MARKED_DAYS = 31  # a project with more marked days is counted from the rows entirely

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.connections.models import Project
-from apps.issues.linking import rederive_project
+from apps.derive.services import rederive_project
 from apps.metrics import services
 
 

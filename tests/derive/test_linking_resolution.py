@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.issues.helpers import T0, reload, week_figures
+from tests.derive.helpers import T0, reload, week_figures
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +94,8 @@ def test_a_resolution_reported_by_the_source_stands_and_the_fix_still_counts_as_
 
 
 def test_a_deployment_can_close_incidents_of_another_connection_of_the_project(post, api, sender):
+    from tests.derive.helpers import Sender
     from tests.factories import ConnectionFactory, token_for
-    from tests.issues.helpers import Sender
 
     pager = ConnectionFactory(project=sender.connection.project)
     other = Sender(api, type(sender)(pager, token_for(pager)), post.capture)

@@ -22,7 +22,6 @@ from apps.connections.forms import (
     TokenInlineForm,
     connection_form_for,
 )
-from apps.connections.hygiene import purge_connection_data
 from apps.connections.models import ApiToken, Connection, Project
 from apps.connections.services import IssuedToken, issue_token, revoke_token
 from apps.core import encryption
@@ -34,6 +33,7 @@ from apps.integrations.panels import (
     setup_context,
 )
 from apps.integrations.test_delivery import send_test_delivery
+from apps.operations.services import purge_connection_data
 
 SHOWN_ONCE_KEY = "dorahub_tokens_to_show"
 FIRST_TOKEN_NAME = "first token"

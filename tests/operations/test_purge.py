@@ -9,7 +9,7 @@ from apps.connections.models import ApiToken
 from apps.deployments.models import Deployment
 from apps.ingest.models import Delivery
 from apps.issues.models import Issue
-from apps.metrics.models import DirtyDay
+from apps.marks.models import DirtyDay
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ failed (change failure rate) and itself as rework (deployment rework rate)."""
 
 import pytest
 
-from tests.issues.helpers import week_figures
+from tests.derive.helpers import week_figures
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from django.db.models import Q
 
 from apps.connections.models import Project
 from apps.deployments.models import Deployment, DeploymentResult
-from apps.metrics.services import mark_dirty
+from apps.marks.services import mark_dirty
 
 LOOKBACK = 20
 

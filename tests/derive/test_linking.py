@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from apps.issues.models import LinkMethod
-from tests.issues.helpers import reload
+from tests.derive.helpers import reload
 
 pytestmark = pytest.mark.django_db
 

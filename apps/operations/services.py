@@ -1,4 +1,5 @@
-"""Data hygiene: delete everything one connection sent, keeping the connection and its tokens."""
+"""Operations on the data as a whole: delete everything one connection sent (keeping the
+connection and its tokens)."""
 
 from collections import defaultdict
 from datetime import datetime
@@ -8,7 +9,7 @@ from django.db import models, transaction
 from apps.connections.models import ApiToken, Connection
 from apps.deployments.models import Deployment
 from apps.issues.models import Issue
-from apps.metrics.services import mark_dirty
+from apps.marks.services import mark_dirty
 
 
 def _affected_days(connection: Connection) -> dict[str, list[datetime]]:

@@ -26,10 +26,9 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from django.utils import timezone
 
 from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
-from apps.deployments.remediation import mark_remediations
 from apps.issues.models import Issue, IssueStatus, LinkMethod
 from apps.issues.services import close_issue
-from apps.metrics.services import mark_dirty
+from apps.marks.services import mark_dirty
 
 PRODUCTION = "PRODUCTION"
 MIN_SHA_PREFIX = 7
@@ -323,36 +322,3 @@ def _replace_resolver(issue: Issue, resolver: Deployment | None) -> None:
                     environment=deployment.environment,
                     instants=[deployment.finished_at],
                 )
-
-
-# --- everything at once ----------------------------------------------------------------------
-
-
-def after_deployments(*, deployment_ids: list[int]) -> None:
-    """Follow-up of written deployments: rollbacks, incident causes, incident resolutions."""
-    mark_remediations(deployment_ids=deployment_ids)
-    relink_for_deployments(deployment_ids=deployment_ids)
-    resolve_for_deployments(deployment_ids=deployment_ids)
-
-
-def after_incidents(*, issue_ids: list[int]) -> None:
-    """Follow-up of written incidents: their cause, and a deployment that already resolved them."""
-    link_incidents(issue_ids=issue_ids)
-    resolve_incidents(issue_ids=issue_ids)
-
-
-def rederive_project(*, project_id: int, chunk: int = 500) -> None:
-    """Decide every link of a project again (after a change of link window, or for data written
-    without the follow-ups, such as the demo)."""
-    deployment_ids = list(
-        Deployment.objects.filter(project_id=project_id)
-        .order_by("finished_at", "pk")
-        .values_list("pk", flat=True)
-    )
-    for start in range(0, len(deployment_ids), chunk):
-        mark_remediations(deployment_ids=deployment_ids[start : start + chunk])
-    issue_ids = list(
-        Issue.objects.filter(project_id=project_id, is_incident=True).values_list("pk", flat=True)
-    )
-    for start in range(0, len(issue_ids), chunk):
-        after_incidents(issue_ids=issue_ids[start : start + chunk])

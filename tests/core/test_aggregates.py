@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.db.models import Q
 
+from apps.core.aggregates import EpochSeconds, Percentile, percentile_cont
 from apps.deployments.models import Deployment
-from apps.metrics.aggregates import EpochSeconds, Percentile, percentile_cont
 from tests.factories import BASE_TIME, ConnectionFactory, DeploymentFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.issues.helpers import Sender
+from tests.derive.helpers import Sender
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from apps.deployments.models import (
     DeploymentCommit,
     DeploymentResult,
 )
-from apps.metrics.services import mark_dirty
+from apps.marks.services import mark_dirty
 
 _SUCCESS = DeploymentResult.SUCCESS
 

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.connections.hygiene import purge_connection_data
 from apps.connections.models import Connection
+from apps.operations.services import purge_connection_data
 
 
 class Command(BaseCommand):
