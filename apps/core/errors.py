@@ -38,6 +38,7 @@ class Code(StrEnum):
     NOT_FOUND = "not_found"
     UNKNOWN_PROVIDER = "unknown_provider"
     CONFLICT = "conflict"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     # the installation
     THROTTLED = "throttled"
     SERVICE_UNAVAILABLE = "service_unavailable"
@@ -91,6 +92,12 @@ class Missing(ApplicationError):
 
 class Conflict(ApplicationError):
     default_code = Code.CONFLICT
+
+
+class Unprocessable(ApplicationError):
+    """Well-formed, but it contradicts what the caller said before (a reused idempotency key)."""
+
+    default_code = Code.VALIDATION_ERROR
 
 
 class TooLarge(ApplicationError):

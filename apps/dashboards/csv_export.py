@@ -1,8 +1,21 @@
+"""CSV downloads. Cells come from senders (titles, names, branches), and a spreadsheet runs a
+cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula (CSV injection):
+such text cells get a leading `'` (OWASP's rule), so they open as the text that was sent."""
+
 import csv
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.http import StreamingHttpResponse
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: Any) -> Any:
+    """A text cell a spreadsheet would evaluate, made inert; numbers and dates are kept."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 class _Echo:
@@ -21,9 +34,9 @@ def csv_response(
     writer = csv.writer(_Echo())
 
     def lines() -> Iterable[str]:
-        yield writer.writerow(header)
+        yield writer.writerow([neutralize(cell) for cell in header])
         for row in rows:
-            yield writer.writerow(to_row(row))
+            yield writer.writerow([neutralize(cell) for cell in to_row(row)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

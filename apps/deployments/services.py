@@ -12,7 +12,13 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Least
 
 from apps.connections.models import Connection, Project
-from apps.deployments.models import Commit, Deployment, DeploymentCommit, Repository
+from apps.deployments.models import (
+    Commit,
+    Deployment,
+    DeploymentCommit,
+    DeploymentResult,
+    Repository,
+)
 from apps.deployments.repositories import display_name, normalize_url
 from apps.events.services import record_event
 from apps.marks.services import mark_dirty
@@ -48,6 +54,9 @@ class DeploymentData:
     is_rollback: bool = False
     is_hotfix: bool = False
     resolves: Sequence[str] = field(default_factory=tuple)
+    # The sender gave no finish time and `finished_at` is when it arrived: a retry arriving
+    # later (after midnight, on another day) keeps the first arrival's.
+    finished_at_is_arrival: bool = False
 
     def identity(self) -> str:
         """The id within a connection: the sender's id, else its pipeline id, else a digest."""
@@ -61,8 +70,11 @@ class DeploymentData:
         return "digest:" + hashlib.sha256(material.encode()).hexdigest()[:40]
 
     def digest(self) -> str:
+        material = asdict(self)
+        if self.finished_at_is_arrival:
+            material["finished_at"] = None  # an identical retry is the same payload
         return hashlib.sha256(
-            json.dumps(asdict(self), default=str, sort_keys=True).encode()
+            json.dumps(material, default=str, sort_keys=True).encode()
         ).hexdigest()
 
 
@@ -74,6 +86,14 @@ class UpsertResult:
     commit_count: int
     previous_finished_at: datetime | None = None
     previous_environment: str | None = None
+    stale: bool = False  # an in-progress report arriving after the result: not applied
+
+
+def is_late(*, stored: Deployment, data: DeploymentData) -> bool:
+    """A finished deployment never moves back to in progress (a late or replayed report)."""
+    return stored.result != DeploymentResult.IN_PROGRESS and (
+        data.result == DeploymentResult.IN_PROGRESS
+    )
 
 
 def ensure_repositories(*, project: Project, urls: Iterable[str]) -> dict[str, Repository]:
@@ -234,6 +254,14 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
             return UpsertResult(
                 deployment=existing, created=False, changed=False, commit_count=len(refs)
             )
+        if existing is not None and is_late(stored=existing, data=data):
+            return UpsertResult(
+                deployment=existing,
+                created=False,
+                changed=False,
+                commit_count=len(refs),
+                stale=True,
+            )
 
         urls = [data.repo_url, *(c.repo_url for c in refs)]
         repositories = ensure_repositories(project=project, urls=urls)
@@ -253,7 +281,13 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
             "pipeline_id": data.pipeline_id,
             "created_at": data.created_at,
             "started_at": data.started_at,
-            "finished_at": data.finished_at,
+            "finished_at": (
+                existing.finished_at
+                if existing is not None
+                and data.finished_at_is_arrival
+                and existing.finished_at is not None
+                else data.finished_at
+            ),
             "is_rollback": data.is_rollback,
             "is_hotfix": data.is_hotfix,
             "resolves": list(data.resolves),

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.datastructures import CaseInsensitiveMapping
 from rest_framework.response import Response
 
+from apps.core import errors
 from apps.core.errors import InvalidInput
 from apps.core.exceptions import exception_to_response
 from apps.core.tasks import enqueue_on_commit
@@ -75,6 +76,13 @@ def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Resp
                 delivery_id=receiver.delivery_id(inbound),
             )
         earlier = services.find_earlier_acceptance(delivery=delivery)
+        if earlier is not None and bytes(earlier.body) != inbound.body:
+            # Stripe's rule: a key names one request; a new body under it would be dropped.
+            raise errors.Unprocessable(
+                f"The delivery id {delivery.delivery_id!r} (Idempotency-Key) was already used "
+                "with a different body; send a new key for a new request.",
+                code=errors.Code.IDEMPOTENCY_KEY_REUSED,
+            )
         if earlier is not None:
             services.mark_answered(
                 delivery=delivery,

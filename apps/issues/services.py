@@ -52,6 +52,23 @@ class IssueWrite:
     issue: Issue
     created: bool
     changed: bool
+    stale: bool = False  # older than what is stored: not applied
+
+
+def is_older(*, stored: Issue, data: IssueData) -> bool:
+    """A payload last updated before the stored one is a late or replayed delivery."""
+    return (
+        data.updated_at is not None
+        and stored.updated_at is not None
+        and data.updated_at < stored.updated_at
+    )
+
+
+def may_reopen(*, stored: Issue, data: IssueData) -> bool:
+    """A resolution moves backwards only on evidence: a payload updated after it."""
+    if stored.resolved_at is None:
+        return True
+    return data.updated_at is not None and data.updated_at > stored.resolved_at
 
 
 def is_incident(*, connection: Connection, issue_type: str) -> bool:
@@ -67,8 +84,10 @@ def upsert_issue(
     keep_resolution: bool = False,
 ) -> IssueWrite:
     """Create or update (connection, issue_key). Status DONE stamps `resolved_at` with the
-    payload's resolution time, else the time it was first seen done; re-opening clears it,
-    unless `keep_resolution` (senders that never re-open, only add a resolution: Pulse)."""
+    payload's resolution time, else the time it was first seen done. A payload updated before
+    the stored one is ignored (`stale`); re-opening clears the resolution only when the payload
+    was updated after it, and never with `keep_resolution` (senders that never re-open, only
+    add a resolution: Pulse)."""
     received_at = received_at or timezone.now()
     digest = data.digest()
     with transaction.atomic(savepoint=False):
@@ -79,6 +98,8 @@ def upsert_issue(
         )
         if issue is not None and issue.payload_digest == digest:
             return IssueWrite(issue=issue, created=False, changed=False)
+        if issue is not None and is_older(stored=issue, data=data):
+            return IssueWrite(issue=issue, created=False, changed=False, stale=True)
         repositories = ensure_repositories(project=connection.project, urls=[data.repo_url])
         before = _snapshot(issue)
         created = issue is None
@@ -99,12 +120,15 @@ def upsert_issue(
         issue.service = data.service
         issue.repository = repositories.get(data.repo_url)
         issue.created_at = data.created_at
-        issue.updated_at = data.updated_at
+        reopens = created or may_reopen(stored=issue, data=data)
+        issue.updated_at = data.updated_at or issue.updated_at
         issue.extra = data.extra
         issue.caused_by_ref = data.caused_by_ref
         if data.status == IssueStatus.DONE:
             issue.resolved_at = data.resolved_at or issue.resolved_at or received_at
-        elif keep_resolution and issue.resolved_at is not None:
+        elif (keep_resolution or not reopens) and issue.resolved_at is not None:
+            # Never moved backwards: a late "opened" (a replay with a new delivery id, or a
+            # sender without update times) leaves the incident resolved.
             issue.status = IssueStatus.DONE
         else:
             issue.resolved_at = None

@@ -115,6 +115,10 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
 # --- DORA Hub ---------------------------------------------------------------
+# Error reports (the DEBUG page, mailed or logged 500s) never show a caller's credentials.
+DEFAULT_EXCEPTION_REPORTER = "apps.core.error_reports.CredentialMaskingReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.error_reports.CredentialMaskingFilter"
+
 DORAHUB_MAX_BODY_BYTES = env.int("DORAHUB_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DORAHUB_MAX_BODY_BYTES
 # last_used_at is written at most this often per token.

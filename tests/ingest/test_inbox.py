@@ -44,6 +44,20 @@ def test_a_redelivered_id_is_answered_from_the_first_delivery(api, sender):
         url(sender), data=BODY, format="json", HTTP_IDEMPOTENCY_KEY="d-1", **sender.auth
     )
     second = api.post(
+        url(sender), data=BODY, format="json", HTTP_IDEMPOTENCY_KEY="d-1", **sender.auth
+    )
+
+    assert second.status_code == first.status_code == 201
+    assert second.json() == first.json()
+    assert Deployment.objects.count() == 1
+    assert Delivery.objects.filter(status="duplicate").count() == 1
+
+
+def test_a_reused_idempotency_key_with_another_body_is_a_422_naming_the_key(api, sender):
+    """Issue 16 finding 14 (Stripe's rule): the new body is not silently dropped."""
+    api.post(url(sender), data=BODY, format="json", HTTP_IDEMPOTENCY_KEY="d-1", **sender.auth)
+
+    reused = api.post(
         url(sender),
         data=BODY | {"result": "FAILURE"},
         format="json",
@@ -51,10 +65,12 @@ def test_a_redelivered_id_is_answered_from_the_first_delivery(api, sender):
         **sender.auth,
     )
 
-    assert second.status_code == first.status_code == 201
-    assert second.json() == first.json()
+    assert reused.status_code == 422
+    error = reused.json()["error"]
+    assert error["code"] == "idempotency_key_reused"
+    assert "'d-1'" in error["message"]
     assert Deployment.objects.get().result == "SUCCESS"
-    assert Delivery.objects.filter(status="duplicate").count() == 1
+    assert Delivery.objects.latest("id").status == "rejected"
 
 
 def test_reprocessing_a_rejected_delivery_after_fixing_settings(api, sender):

@@ -163,6 +163,7 @@ class DeploymentSerializer(AliasedSerializer):
             created_at=v.get("create_time"),
             started_at=v["start_time"],
             finished_at=v.get("end_time") or received_at,
+            finished_at_is_arrival=not v.get("end_time"),
             commits=commits,
             is_rollback=v["is_rollback"],
             is_hotfix=v["is_hotfix"],
