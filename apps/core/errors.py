@@ -16,6 +16,7 @@ class Code(StrEnum):
     PARSE_ERROR = "parse_error"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    LENGTH_REQUIRED = "length_required"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_ACCEPTABLE = "not_acceptable"
     # who is asking
@@ -98,6 +99,12 @@ class Unprocessable(ApplicationError):
     """Well-formed, but it contradicts what the caller said before (a reused idempotency key)."""
 
     default_code = Code.VALIDATION_ERROR
+
+
+class LengthRequired(ApplicationError):
+    """A chunked body this server cannot read (its WSGI server does not de-chunk)."""
+
+    default_code = Code.LENGTH_REQUIRED
 
 
 class TooLarge(ApplicationError):

@@ -91,6 +91,7 @@ _STATUS_OF: tuple[tuple[type[errors.ApplicationError], int], ...] = (
     (errors.Missing, status.HTTP_404_NOT_FOUND),
     (errors.Conflict, status.HTTP_409_CONFLICT),
     (errors.Unprocessable, status.HTTP_422_UNPROCESSABLE_ENTITY),
+    (errors.LengthRequired, status.HTTP_411_LENGTH_REQUIRED),
     (errors.TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
     (errors.RateLimited, status.HTTP_429_TOO_MANY_REQUESTS),
     (errors.Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),

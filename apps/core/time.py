@@ -13,6 +13,8 @@ MAX_EPOCH_SECONDS = int(LATEST.timestamp())
 # The days a period asked for may start and (exclusively) end on.
 FIRST_DAY = EARLIEST.date()
 LAST_DAY = LATEST.date() + timedelta(days=1)
+# The longest period a page or the API computes (cost grows with it): three years.
+MAX_PERIOD_DAYS = 3 * 366
 
 
 def check_period_day(day: date | None) -> str | None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
-from apps.core.time import check_period_day
+from apps.core.time import MAX_PERIOD_DAYS, check_period_day
 
 PERIOD_CHOICES = [("30", "30 days"), ("90", "90 days"), ("180", "180 days"), ("365", "365 days")]
 DEFAULT_DAYS = 90
@@ -47,6 +47,12 @@ class PeriodForm(forms.Form):
         since, until = data.get("since"), data.get("until")
         if since and until and until <= since:
             raise forms.ValidationError("'until' must be after 'since'.")
+        if since and not self.errors:
+            end = until or timezone.localdate() + timedelta(days=1)
+            if (end - since).days > MAX_PERIOD_DAYS:
+                raise forms.ValidationError(
+                    f"The period may span at most {MAX_PERIOD_DAYS} days; showing the default."
+                )
         return data
 
     def get_period(self, *, today: date | None = None) -> Period:

@@ -78,11 +78,33 @@ def parse_target(url: str) -> Target:
     )
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215 local-use prefix
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+
+
+def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 spelling reaches: mapped (`::ffff:a.b.c.d`), compatible
+    (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`), 6to4 (`2002:aabb:ccdd::`) and Teredo."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in NAT64 or address in NAT64_LOCAL:
+        found.append(low32)
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: nor ::1
+        found.append(low32)
+    return found
+
+
 def check_address(address: IPAddress) -> None:
-    mapped = getattr(address, "ipv4_mapped", None)
-    for candidate in (address, mapped):
-        if candidate is None:
-            continue
+    for candidate in (address, *embedded_ipv4(address)):
         if candidate in METADATA_ADDRESSES:
             raise TargetRefused(f"{address} is a cloud metadata address.")
         if candidate.is_link_local:

@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import errors
 from apps.core.exceptions import PayloadTooLarge
 from apps.ingest import pipeline
 from apps.ingest.receivers import Receiver
@@ -39,6 +40,35 @@ class ReceiverView(APIView):
             return pipeline.refuse(
                 receiver=receiver, params=params, headers=headers, query=query, error=error
             )
+        body = raw.body
+        if _is_chunked(raw):
+            try:
+                body = _read_chunked(raw)
+            except errors.ApplicationError as error:
+                return pipeline.refuse(
+                    receiver=receiver, params=params, headers=headers, query=query, error=error
+                )
         return pipeline.receive(
-            receiver=receiver, params=params, headers=headers, query=query, body=raw.body
+            receiver=receiver, params=params, headers=headers, query=query, body=body
         )
+
+
+def _is_chunked(raw: HttpRequest) -> bool:
+    encoding = raw.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return "chunked" in encoding and not raw.META.get("CONTENT_LENGTH")
+
+
+def _read_chunked(raw: HttpRequest) -> bytes:
+    """Django reads Content-Length bytes only, so a chunked body looked empty. A WSGI server
+    that de-chunks says so (`wsgi.input_terminated`, gunicorn and uWSGI do): read its input up
+    to the size limit. Others (runserver) cannot: answer 411 rather than an empty body."""
+    limit = settings.DORAHUB_MAX_BODY_BYTES
+    if not raw.META.get("wsgi.input_terminated"):
+        raise errors.LengthRequired(
+            "This server cannot read a chunked request body: send it with a Content-Length "
+            "header (curl --data-binary @file, without -H 'Transfer-Encoding: chunked')."
+        )
+    body: bytes = raw.META["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise errors.TooLarge(f"Request body is over {limit} bytes; the limit is {limit} bytes.")
+    return body

@@ -7,12 +7,11 @@ from zoneinfo import ZoneInfo
 from rest_framework import serializers
 
 from apps.core.serializer_fields import UpperChoiceField
-from apps.core.time import check_period_day
+from apps.core.time import MAX_PERIOD_DAYS, check_period_day
 from apps.deployments.models import Environment
 from apps.metrics.levels import BENCHMARKS
 from apps.metrics.selectors.periods import INTERVALS, default_period
 
-MAX_PERIOD_DAYS = 3 * 366
 # Read by authentication (`?api_key=`) and content negotiation, not by the metrics.
 TRANSPORT_PARAMS = {"api_key", "format"}
 
