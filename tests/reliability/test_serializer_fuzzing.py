@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rest_framework import serializers
 
 from apps.core.serializer_fields import AwareDateTimeField, EpochSecondsField
-from apps.integrations.allstacks.serializers import CustomCDJobSerializer, ServiceIdSerializer
+from apps.integrations.allstacks.serializers import CustomCDJobSerializer
 from apps.integrations.cirrus.serializers import CirrusEventSerializer, flatten
 from apps.integrations.devlake.serializers import (
     DEPLOYMENT_ALIASES,
@@ -221,7 +221,6 @@ def devlake_issue(body: Any) -> bool:
 
 
 def allstacks_job(body: Any) -> bool:
-    accepts(ServiceIdSerializer(data=body))
     return accepts(CustomCDJobSerializer(data=body), lambda s: s.to_data())
 
 
