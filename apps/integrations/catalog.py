@@ -271,6 +271,35 @@ CATALOG: dict[str, KindSetup] = {
             headers=("X-Hub-Signature-256: sha256=$SIG",),
         ),
     ),
+    ConnectionKind.GITLAB: KindSetup(
+        (
+            RouteExample(
+                "Deployment Hook (GitLab, secret token)",
+                "/api/v1/connections/{id}/gitlab",
+                {
+                    "object_kind": "deployment",
+                    "status": "success",
+                    "status_changed_at": NOW,
+                    "deployment_id": EPOCH,
+                    "environment": "production",
+                    "environment_tier": "production",
+                    "project": {"path_with_namespace": "your-org/your-repo", "web_url": REPO_URL},
+                    "commit_url": f"{REPO_URL}/-/commit/{EXAMPLE_SHA}",
+                },
+                auth="signed",
+                extra_headers=(("X-Gitlab-Event", "Deployment Hook"),),
+            ),
+        ),
+        # GitLab sends the secret itself, not a signature of the body.
+        signing=Signing(
+            "X-Gitlab-Token: the webhook's secret token itself",
+            "GitLab: Settings, Webhooks, Add new webhook: this URL, the connection's secret as "
+            "'Secret token'; Push, Merge request, Deployment, Pipeline, Releases and Issues "
+            "events.",
+            lines=(),
+            headers=("X-Gitlab-Token: $DORAHUB_SECRET",),
+        ),
+    ),
     # Incident tools: the first example opens one incident.
     ConnectionKind.PAGERDUTY: KindSetup(
         (
@@ -392,6 +421,7 @@ DEPLOYMENT_KINDS = frozenset(
         ConnectionKind.PULSE,
         ConnectionKind.CIRRUS,
         ConnectionKind.GITHUB,
+        ConnectionKind.GITLAB,
     }
 )
 

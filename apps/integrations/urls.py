@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("apps.integrations.opsgenie.urls")),
     path("", include("apps.integrations.incidentio.urls")),
     path("", include("apps.integrations.jira.urls")),
+    path("", include("apps.integrations.gitlab.urls")),
 ]

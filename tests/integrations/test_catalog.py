@@ -23,6 +23,7 @@ SIGNED = {
     "pagerduty": src.SECRET,
     "jira": src.SECRET,
     "incidentio": src.SVIX_SECRET,
+    "gitlab": src.SECRET,
 }
 
 

@@ -95,6 +95,23 @@ def jira(api, connection):
         yield src.post(api, connection, "jira", body, src.jira_headers(body))
 
 
+def gitlab(api, connection):
+    for state, at in (("opened", OPENED), ("closed", RESOLVED)):
+        payload = src.load("gitlab", "issue_hook")
+        payload["object_kind"] = "work_item"
+        # A GitLab incident names its project: it links to that repository's deployments.
+        payload["project"]["web_url"] = hist.REPO
+        payload["object_attributes"] |= {
+            "type": "Incident",
+            "state": state,
+            "created_at": iso(OPENED),
+            "updated_at": iso(at),
+            "closed_at": iso(at) if state == "closed" else None,
+        }
+        headers = {"HTTP_X_GITLAB_EVENT": "Issue Hook", "HTTP_X_GITLAB_TOKEN": src.SECRET}
+        yield src.post(api, connection, "gitlab", src.encoded(payload), headers)
+
+
 # PagerDuty names a service: mapped to none, its incidents link by project and environment
 # alone, as the deployments here name no service.
 SETTINGS = {"pagerduty": {"service_map": {"PF9KMXH": ""}}}
@@ -103,6 +120,7 @@ SOURCES = {
     "opsgenie": (opsgenie, ""),
     "incidentio": (incidentio, src.SVIX_SECRET),
     "jira": (jira, src.SECRET),
+    "gitlab": (gitlab, src.SECRET),
 }
 
 
