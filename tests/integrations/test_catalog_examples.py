@@ -49,7 +49,7 @@ def run(command: str, **env: str) -> str:
 def test_the_kinds_offered_are_those_with_receivers():
     offered = {value for value, _ in offered_kinds()}
     assert offered == set(CATALOG)
-    assert ConnectionKind.GITLAB not in offered  # until a GitLab receiver exists
+    assert ConnectionKind.GITLAB in offered  # with its receiver (issue 19)
 
 
 @pytest.mark.django_db(transaction=True)
