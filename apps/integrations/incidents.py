@@ -91,32 +91,15 @@ def write_incident(
     *, connection: Connection, data: IssueData, event: str, received_at: datetime
 ) -> Outcome:
     """Write the provider's incident as it stood at `data.updated_at`. Providers retry and do
-    not order their deliveries: a state older than the one stored (a trigger arriving after
-    its resolve) is answered and kept in the inbox, never applied over the newer truth."""
-    earlier = stored(connection, data.issue_key)
-    if (
-        earlier is not None
-        and earlier.updated_at is not None
-        and data.updated_at is not None
-        and data.updated_at < earlier.updated_at
-    ):
-        return Outcome(
-            status_code=status.HTTP_200_OK,
-            body={
-                "event": event,
-                "status": "stale",
-                "reason": "A newer state of this incident is already recorded.",
-                "issue_id": earlier.pk,
-                "issue_key": earlier.issue_key,
-            },
-        )
+    not order their deliveries: the services ignore a state older than the stored one (a
+    trigger arriving after its resolve), which is answered `stale` and kept in the inbox."""
     written = upsert_issue(connection=connection, data=data, received_at=received_at)
     issue = written.issue
     return Outcome(
         status_code=status.HTTP_200_OK,
         body={
             "event": event,
-            "status": "accepted",
+            "status": "stale" if written.stale else "accepted",
             "issue_id": issue.pk,
             "issue_key": issue.issue_key,
             "is_incident": issue.is_incident,
@@ -124,7 +107,7 @@ def write_incident(
             "created_at": issue.created_at.isoformat(),
             "resolved_at": issue.resolved_at.isoformat() if issue.resolved_at else None,
         },
-        duplicate=not written.changed,
+        duplicate=not written.changed and not written.stale,
         effects={"incidents": [issue.pk]} if written.changed else {},
     )
 

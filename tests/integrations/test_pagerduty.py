@@ -87,7 +87,9 @@ def test_a_resolve_that_arrives_before_its_trigger_keeps_the_incident_resolved(a
     triggered = incident_event("incident.triggered", "2020-04-09T15:16:30Z")
 
     assert deliver(api, pagerduty, resolved).status_code == 200
-    assert deliver(api, pagerduty, triggered).status_code == 200
+    late = deliver(api, pagerduty, triggered)
+
+    assert (late.status_code, late.json()["status"]) == (200, "stale")
 
     incident = Issue.objects.get()
     assert incident.status == "DONE"
