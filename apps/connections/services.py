@@ -87,10 +87,16 @@ def authenticate_token(*, plaintext: str) -> ApiToken:
         .filter(prefix=tokens.lookup_prefix(plaintext))
         .first()
     )
-    if token is None or not tokens.matches(plaintext, token.digest):
+    matched = tokens.matching_key(plaintext, token.digest) if token is not None else None
+    if token is None or matched is None:
         # Compare anyway so timing does not tell a wrong prefix from a wrong secret.
         tokens.matches(plaintext, "0" * 64)
         raise Unauthenticated("Unknown API token.", code=Code.INVALID_TOKEN)
+    if matched > 0:
+        # Made with a previous hash key: store it under the current one, so the old key can
+        # be dropped once every token has been used.
+        token.digest = tokens.digest(plaintext)
+        ApiToken.objects.filter(pk=token.pk).update(digest=token.digest)
     if token.revoked_at is not None:
         raise Unauthenticated("This API token has been revoked.", code=Code.TOKEN_REVOKED)
     if token.expires_at is not None and token.expires_at <= timezone.now():

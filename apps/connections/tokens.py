@@ -32,10 +32,28 @@ def looks_valid(token: str) -> bool:
     )
 
 
-def digest(token: str) -> str:
-    key = (getattr(settings, "TOKEN_HASH_KEY", "") or settings.SECRET_KEY).encode()
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+def hash_keys() -> list[str]:
+    """TOKEN_HASH_KEY (comma-separated, newest first), else SECRET_KEY and its fallbacks."""
+    configured = [k for k in getattr(settings, "TOKEN_HASH_KEYS", []) if k]
+    if configured:
+        return configured
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+
+
+def digest(token: str, *, key: str | None = None) -> str:
+    material = (key if key is not None else hash_keys()[0]).encode()
+    return hmac.new(material, token.encode(), hashlib.sha256).hexdigest()
+
+
+def matching_key(token: str, stored_digest: str) -> int | None:
+    """The position of the hash key the stored digest was made with (0: current), or None.
+    Every key is compared, in constant time each, whatever matches."""
+    found = None
+    for position, key in enumerate(hash_keys()):
+        if hmac.compare_digest(digest(token, key=key), stored_digest) and found is None:
+            found = position
+    return found
 
 
 def matches(token: str, stored_digest: str) -> bool:
-    return hmac.compare_digest(digest(token), stored_digest)
+    return matching_key(token, stored_digest) is not None

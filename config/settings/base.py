@@ -115,6 +115,20 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
 # --- DORA Hub ---------------------------------------------------------------
+# Keys at rest, comma-separated, newest first: signing secrets are encrypted with the first
+# FIELD_ENCRYPTION_KEY and decrypted with any (MultiFernet); token digests are made with the
+# first TOKEN_HASH_KEY and checked against each. Unset, both derive from SECRET_KEY and then
+# SECRET_KEY_FALLBACKS, so rotating SECRET_KEY with the old one as a fallback breaks nothing.
+# `manage.py reencrypt_secrets` rewrites every stored secret with the first key.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[])
+TOKEN_HASH_KEYS = env.list("TOKEN_HASH_KEY", default=[])
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
+# How many reverse proxies in front of DORA Hub append to X-Forwarded-For (the README's TLS
+# proxy: 1). The login lockout counts failures per client address: with 0 behind a proxy
+# every client has the proxy's address.
+DORAHUB_TRUSTED_PROXIES = env.int("DORAHUB_TRUSTED_PROXIES", default=0)
+
 # Error reports (the DEBUG page, mailed or logged 500s) never show a caller's credentials.
 DEFAULT_EXCEPTION_REPORTER = "apps.core.error_reports.CredentialMaskingReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.error_reports.CredentialMaskingFilter"
