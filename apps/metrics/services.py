@@ -9,7 +9,8 @@ from django.db.models import F, Q
 from django.db.models.functions import TruncDate
 
 from apps.connections.models import Project
-from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
+from apps.deployments.models import Deployment
+from apps.deployments.selectors import first_shipments, shipments
 from apps.issues.models import Issue
 from apps.marks.models import DirtyDay
 from apps.marks.services import mark_dirty_days
@@ -80,11 +81,6 @@ def rebuild_lead_times(*, project: Project, environment: str, days: Iterable[dat
     if not days:
         return 0
     tz = project.tz
-    successful = DeploymentCommit.objects.filter(
-        deployment__environment=environment,
-        deployment__result=DeploymentResult.SUCCESS,
-        deployment__finished_at__isnull=False,
-    )
     stored = ChangeLeadTime.objects.filter(
         within_local_days("first_deployed_at", days, tz),
         project=project,
@@ -92,19 +88,20 @@ def rebuild_lead_times(*, project: Project, environment: str, days: Iterable[dat
     )
     candidates = set(stored.values_list("commit_id", flat=True))
     candidates.update(
-        successful.filter(
-            within_local_days("deployment__finished_at", days, tz), deployment__project=project
-        ).values_list("commit_id", flat=True)
+        shipments(environment=environment)
+        .filter(within_local_days("deployment__finished_at", days, tz), deployment__project=project)
+        .values_list("commit_id", flat=True)
     )
     ids = sorted(candidates)
     first: dict[int, tuple[datetime, datetime | None]] = {}
     for start in range(0, len(ids), LEAD_CHUNK):
-        shipments = successful.filter(commit_id__in=ids[start : start + LEAD_CHUNK])
-        for commit_id, finished_at, start_at in shipments.values_list(
+        firsts = first_shipments(environment=environment).filter(
+            commit_id__in=ids[start : start + LEAD_CHUNK]
+        )
+        for commit_id, finished_at, start_at in firsts.values_list(
             "commit_id", "deployment__finished_at", "commit__start_at"
         ):
-            if commit_id not in first or finished_at < first[commit_id][0]:
-                first[commit_id] = (finished_at, start_at)
+            first[commit_id] = (finished_at, start_at)
     gone = sorted(candidates - set(first))
     with transaction.atomic():
         for start in range(0, len(gone), LEAD_CHUNK):

@@ -4,10 +4,11 @@ read from the stored lead times, and their percentiles per (project, bucket)."""
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Count, DateField, Exists, Expression, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, DateField, Expression, F, Q, QuerySet, Value
 
 from apps.core.aggregates import SQLITE_PERCENTILE, EpochSeconds, Percentile
-from apps.deployments.models import DeploymentCommit, DeploymentResult
+from apps.deployments.models import DeploymentCommit
+from apps.deployments.selectors import first_shipments, shipments
 from apps.metrics.models import ChangeLeadTime
 from apps.metrics.selectors.query import (
     Grouped,
@@ -19,35 +20,20 @@ from apps.metrics.selectors.query import (
 from apps.metrics.selectors.sources import FigureSources
 
 
-def first_shipments(piece: Slice) -> QuerySet[DeploymentCommit]:
-    """One row per change whose first successful deployment to the environment lies in the
-    period: its shipment in the period with no earlier one (the lower deployment id breaks a
-    tie), with its lead time in seconds (NULL when the start is unknown).
+def shipped_first_in(piece: Slice) -> QuerySet[DeploymentCommit]:
+    """One row per change whose first deployment to the environment (the one definition:
+    apps.deployments.selectors.first_shipments) lies in the period, with its lead time in
+    seconds (NULL when the start is unknown).
 
     Driven by the deployments of the period, so the cost follows the period's shipments, not
     every change the projects ever had."""
-    successful = Q(
-        deployment__result=DeploymentResult.SUCCESS, deployment__environment=piece.environment
-    )
-    if piece.service:
-        successful &= Q(deployment__service=piece.service)
-    earlier = DeploymentCommit.objects.filter(
-        successful,
-        Q(deployment__finished_at__lt=OuterRef("deployment__finished_at"))
-        | Q(
-            deployment__finished_at=OuterRef("deployment__finished_at"),
-            deployment_id__lt=OuterRef("deployment_id"),
-        ),
-        commit_id=OuterRef("commit_id"),
-    )
-    queryset = DeploymentCommit.objects.filter(
-        successful,
+    queryset = first_shipments(environment=piece.environment, service=piece.service).filter(
         deployment__finished_at__gte=piece.start,
         deployment__finished_at__lt=piece.end,
     )
     if piece.project_ids is not None:
         queryset = queryset.filter(deployment__project_id__in=piece.project_ids)
-    return queryset.filter(~Exists(earlier)).annotate(
+    return queryset.annotate(
         project_id=F("deployment__project_id"),
         shipped_at=F("deployment__finished_at"),
         lead=EpochSeconds("deployment__finished_at") - EpochSeconds("commit__start_at"),
@@ -55,7 +41,7 @@ def first_shipments(piece: Slice) -> QuerySet[DeploymentCommit]:
 
 
 def stored_lead_times(piece: Slice) -> QuerySet[ChangeLeadTime]:
-    """The same rows as `first_shipments`, as the snapshot rebuild stored them."""
+    """The same rows as `shipped_first_in`, as the snapshot rebuild stored them."""
     return ChangeLeadTime.objects.filter(
         project_id__in=piece.project_ids,
         environment=piece.environment,
@@ -105,7 +91,7 @@ class LeadTimeFigures:
         if self._live is not None:
             rows.update(
                 aggregate_per_group(
-                    first_shipments(self._live),
+                    shipped_first_in(self._live),
                     by_project=self._live.by_project,
                     bucket=bucket_of("deployment__finished_at", interval, piece.tz),
                     aggregates=LEAD_AGGREGATES,
@@ -116,11 +102,11 @@ class LeadTimeFigures:
     def _marked(self, interval: str | None) -> Grouped:
         piece = self.piece.only(self.sources.marked)
         marked, tz = self.sources.marked, piece.tz
-        shipped = DeploymentCommit.objects.filter(
-            on_marked_days("deployment__project_id", "deployment__finished_at", marked, tz),
-            deployment__result=DeploymentResult.SUCCESS,
-            deployment__environment=piece.environment,
-        ).values("commit_id")
+        shipped = (
+            shipments(environment=piece.environment)
+            .filter(on_marked_days("deployment__project_id", "deployment__finished_at", marked, tz))
+            .values("commit_id")
+        )
         first_on = ChangeLeadTime.objects.filter(
             on_marked_days("project_id", "first_deployed_at", marked, tz),
             environment=piece.environment,
@@ -128,7 +114,7 @@ class LeadTimeFigures:
         # One IN (... UNION ...): with two OR'ed IN lists PostgreSQL scans every shipment.
         concerned = shipped.union(first_on)
         stored = stored_lead_times(piece).exclude(commit_id__in=concerned)
-        searched = first_shipments(piece).filter(commit_id__in=concerned)
+        searched = shipped_first_in(piece).filter(commit_id__in=concerned)
         return _union_lead_figures(
             [
                 (stored, bucket_of("first_deployed_at", interval, tz)),
