@@ -4,9 +4,11 @@ The request connects to the address that passed the target check (no second DNS 
 never follows redirects, so neither rebinding nor a 3xx can send it somewhere refused.
 """
 
+import contextlib
 import http.client
 import json
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -125,30 +127,56 @@ def _send(
     connection_class = (
         http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
     )
+    deadline = started + TIMEOUT_SECONDS
     connection = connection_class(target.host, target.port, timeout=TIMEOUT_SECONDS)
     # Connect to the checked addresses; TLS still verifies the certificate for target.host.
-    connection._create_connection = _pinned_connector(addresses)  # type: ignore[attr-defined]
+    connection._create_connection = _pinned_connector(addresses, deadline)  # type: ignore[attr-defined]
+    # The socket timeout bounds each read only: a target drip-feeding its headers a byte at a
+    # time would hold the attempt for ever. One deadline for connect, send, headers and body:
+    # when it passes, the socket is shut down under whatever call is waiting on it.
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+    timer.daemon = True
+    timer.start()
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         remaining = MAX_RESPONSE_BYTES
         while remaining > 0 and response.read(min(remaining, 8192)):
-            if time.monotonic() - started > TIMEOUT_SECONDS:
-                raise TimeoutError
             remaining -= 8192
+        if expired.is_set():
+            raise TimeoutError
         return response.status, _retry_after(response.getheader("Retry-After"))
+    except (OSError, http.client.HTTPException):
+        if expired.is_set():
+            raise TimeoutError from None
+        raise
     finally:
+        timer.cancel()
         connection.close()
 
 
-def _pinned_connector(addresses: list[tuple[int, str]]) -> Any:
+def _pinned_connector(addresses: list[tuple[int, str]], deadline: float) -> Any:
     def connect(
         address: tuple[str, int], timeout: float | None = None, source_address: Any = None
     ) -> socket.socket:
         last_error: OSError | None = None
         for _family, ip in addresses:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
             try:
-                return socket.create_connection((ip, address[1]), timeout, source_address)
+                sock = socket.create_connection((ip, address[1]), left, source_address)
+                sock.settimeout(timeout)
+                return sock
             except OSError as exc:
                 last_error = exc
         raise last_error or OSError("no address to connect to")
