@@ -43,7 +43,13 @@ class PipelineAdmin(ReadOnlyAdmin):
         "finished_at",
         "connection",
     ]
-    list_filter = ["status", "connection", "repository", "project"]
+    list_filter = [
+        "project",
+        "connection",
+        "status",
+        "repository",
+        ("finished_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["external_id", "name", "commit_sha", "branch"]
     list_select_related = ["repository", "connection"]
     date_hierarchy = "created"
@@ -70,7 +76,14 @@ class JobAdmin(ReadOnlyAdmin):
         "deployment",
         "connection",
     ]
-    list_filter = ["status", "connection", "repository", "job_type", "project"]
+    list_filter = [
+        "project",
+        "connection",
+        "status",
+        "job_type",
+        "repository",
+        ("finished_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["external_id", "name", "job_type", "commit_sha", "branch", "triggered_by"]
     list_select_related = ["repository", "connection", "deployment"]
     date_hierarchy = "created"

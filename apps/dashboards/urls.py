@@ -1,12 +1,17 @@
 from django.urls import path
 
-from apps.dashboards import views
+from apps.dashboards import first_delivery, views
 
 app_name = "dashboards"
 
 urlpatterns = [
     path("", views.OverviewPage.as_view(), name="overview"),
     path("projects/<slug:slug>/", views.ProjectPage.as_view(), name="project"),
+    path(
+        "projects/<slug:slug>/deliveries/",
+        first_delivery.ProjectDeliveriesPoll.as_view(),
+        name="project-deliveries",
+    ),
     path(
         "projects/<slug:slug>/deployments/",
         views.DeploymentListPage.as_view(),

@@ -14,6 +14,7 @@ from django.views import View
 
 from apps.ci.selectors import ci_health, ci_health_breakdown, duration_trend, on_hold
 from apps.connections.models import Project
+from apps.dashboards import first_delivery
 from apps.dashboards.csv_export import csv_response
 from apps.dashboards.filters import (
     DeploymentPageFilter,
@@ -260,6 +261,7 @@ class ProjectPage(ProjectPageMixin, View):
                 "unlinked_count": unlinked.count(),
                 "chart_data": _chart_data(current),
                 "services": project_services(project_id=project.pk),
+                "first_delivery": first_delivery.panel(request, project),
             },
         )
 

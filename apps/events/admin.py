@@ -117,10 +117,17 @@ class TriggerDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(LifecycleEvent)
 class LifecycleEventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "name", "project", "is_insight", "dispatched_at"]
-    list_filter = ["is_insight", "origin", "event", "project"]
-    search_fields = ["name"]
-    list_select_related = ["project"]
+    list_display = ["occurred_at", "name", "project", "connection", "is_insight", "dispatched_at"]
+    list_filter = [
+        "project",
+        "connection",
+        "is_insight",
+        "origin",
+        "event",
+        ("occurred_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["name", "repo"]
+    list_select_related = ["project", "connection"]
     date_hierarchy = "occurred_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -21,7 +21,13 @@ class DeliveryAdmin(admin.ModelAdmin):
         "response_status",
         "error",
     ]
-    list_filter = ["status", "route", "connection", ("received_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        "route",
+        "connection",
+        "connection__project",
+        ("received_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["delivery_id", "error", "route"]
     date_hierarchy = "received_at"
     list_select_related = ["connection"]

@@ -77,3 +77,32 @@ def failed_delivery_ids(*, max_attempts: int, limit: int = 100) -> list[int]:
         .order_by("received_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def project_delivery_summary(*, project_id: int, now: datetime | None = None) -> DeliverySummary:
+    """The same for all of a project's connections (two queries)."""
+    now = now or timezone.now()
+    rows = Delivery.objects.filter(connection__project_id=project_id)
+    last = (
+        rows.select_related("connection")
+        .only(
+            "id",
+            "route",
+            "received_at",
+            "status",
+            "response_status",
+            "error",
+            "connection__id",
+            "connection__name",
+        )
+        .order_by("-received_at", "-id")
+        .first()
+    )
+    counts = (
+        rows.filter(received_at__gte=now - timedelta(hours=24))
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    return DeliverySummary(
+        connection_id=0, last=last, last_24h={row["status"]: row["n"] for row in counts}
+    )

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from apps.connections.models import Connection, ConnectionKind
+from apps.connections.models import Connection, ConnectionKind, Project
 from apps.ingest.models import DeliveryStatus
-from apps.ingest.selectors import DeliverySummary, delivery_summary
+from apps.ingest.selectors import DeliverySummary, delivery_summary, project_delivery_summary
 from apps.integrations.catalog import (
     DEPLOYMENT_KINDS,
     TOKEN_VARIABLE,
@@ -56,6 +56,11 @@ def delivery_panel_context(*, connection: Connection) -> dict[str, Any]:
         .path.format(id=connection.pk, name=connection.name)
         .split("?")[0],
     }
+
+
+def _counts(summary: DeliverySummary) -> list[tuple[str, int]]:
+    statuses = (DeliveryStatus.ACCEPTED, DeliveryStatus.DUPLICATE, DeliveryStatus.REJECTED)
+    return [(status.value, summary.last_24h.get(status.value, 0)) for status in statuses]
 
 
 def first_delivery_state(summary: DeliverySummary) -> str:
@@ -131,4 +136,30 @@ def history_context(*, connection: Connection, base_url: str, token: str) -> dic
         "changes": changes_command(connection=connection, base_url=base_url, token=token)
         if kind in (ConnectionKind.DEVLAKE, ConnectionKind.GENERIC)
         else "",
+    }
+
+
+def project_panel_context(*, project: Project, base_url: str) -> dict[str, Any]:
+    """The project page's panel: its connections' routes while nothing has arrived, then the
+    last delivery across them (details for staff)."""
+    summary = project_delivery_summary(project_id=project.pk)
+    last = summary.last
+    connections = list(project.connections.order_by("name"))
+    return {
+        "summary": summary,
+        "last": last,
+        "time_ago": time_ago(last.received_at) if last else "",
+        "rejected": last is not None and last.status == DeliveryStatus.REJECTED,
+        "counts": _counts(summary),
+        "state": first_delivery_state(summary),
+        "routes": [
+            (
+                connection,
+                base_url + first_route(connection).request_path(connection),
+                reverse("admin:connections_connection_change", args=[connection.pk]),
+            )
+            for connection in connections
+        ],
+        "inbox_url": reverse("admin:ingest_delivery_changelist")
+        + f"?connection__project__id__exact={project.pk}",
     }

@@ -400,3 +400,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             revoke_token(token=token)
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
+
+
+# The data pages (deployments, changes, incidents) sit here too: they correct through
+# operations.corrections, which runs the derive steps.
+from apps.operations import data_admin  # noqa: E402, F401

@@ -187,7 +187,7 @@ def test_a_token_named_with_an_expiry_is_issued_from_the_connection_page(staff):
 
     from django.utils import timezone
 
-    from tests.connections.admin_pages import token_on
+    from tests.operations.admin_pages import token_on
 
     connection = ConnectionFactory()
     response = staff.post(

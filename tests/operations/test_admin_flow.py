@@ -10,7 +10,7 @@ from django.test import Client
 
 from apps.connections.models import ApiToken
 from apps.deployments.models import Deployment
-from tests.connections.admin_pages import create_connection, create_project, example_on, token_on
+from tests.operations.admin_pages import create_connection, create_project, example_on, token_on
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
