@@ -156,6 +156,7 @@ PAGES = {
     "projects/<slug:slug>/incidents/": "/projects/{slug}/incidents/",
     "projects/<slug:slug>/incidents/<int:pk>/": "/projects/{slug}/incidents/1/",
     "projects/<slug:slug>/ci/": "/projects/{slug}/ci/",
+    "projects/<slug:slug>/deliveries/": "/projects/{slug}/deliveries/",
     "accounts/password_change/": "/accounts/password_change/",
     "accounts/password_change/done/": "/accounts/password_change/done/",
 }
