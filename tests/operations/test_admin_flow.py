@@ -10,8 +10,8 @@ from django.test import Client
 
 from apps.connections.models import ApiToken
 from apps.deployments.models import Deployment
-from tests.operations.admin_pages import create_connection, create_project, example_on, token_on
 from tests.factories import StaffFactory
+from tests.operations.admin_pages import create_connection, create_project, example_on, token_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
