@@ -8,6 +8,12 @@ from rest_framework import serializers
 
 from apps.core import time
 
+# Serializer context keys. DEVLAKE_TIMES: on DevLake's own routes only, read its zoneless
+# `YYYY-MM-DD HH:MM[:SS]` as UTC (the drop-in rule); TIME_READINGS collects how each such
+# value was read, for the delivery inbox.
+DEVLAKE_TIMES = "devlake_times"
+TIME_READINGS = "time_readings"
+
 
 class AwareDateTimeField(serializers.Field):
     """ISO 8601 with an offset; naive or unparsable values are rejected with a clear reason."""
@@ -29,10 +35,25 @@ class AwareDateTimeField(serializers.Field):
         if not isinstance(data, str):
             self.fail("invalid", reason="Expected an ISO 8601 timestamp string with an offset.")
         try:
+            if self.context.get(DEVLAKE_TIMES):
+                instant, reading = time.parse_devlake(data)
+                if reading is not None:
+                    self.context.setdefault(TIME_READINGS, []).append(
+                        {"field": self._path(), "value": data, "read_as": reading}
+                    )
+                return instant
             return time.parse_aware(data)
         except ValueError as exc:
             self.fail("invalid", reason=str(exc))
         raise AssertionError("unreachable")
+
+    def _path(self) -> str:
+        names = []
+        node: Any = self
+        while node is not None and getattr(node, "field_name", None) not in (None, ""):
+            names.append(str(node.field_name))
+            node = node.parent
+        return ".".join(reversed(names))
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()

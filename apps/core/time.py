@@ -1,5 +1,6 @@
 """Time helpers: everything stored is UTC-aware; naive input is rejected, never guessed."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,25 @@ def parse_aware(value: str) -> datetime:
     if instant is None or not EARLIEST <= instant <= LATEST:
         raise ValueError(f"{value!r} is out of range (1970-01-01 to 2999-12-31).")
     return instant
+
+
+# Apache DevLake's webhook times (core/models/common/iso8601time.go): a date and a time with a
+# space and no zone, read as UTC. Only these two forms; "T" without a zone stays naive.
+_DEVLAKE_ZONELESS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?")
+
+
+def parse_devlake(value: str) -> tuple[datetime, str | None]:
+    """A time as DevLake's webhook reads it: `YYYY-MM-DD HH:MM[:SS]` with no zone is UTC,
+    everything else as `parse_aware` (offsets such as `-0700` included). Returns the instant
+    and, for a zoneless value, how it was read (for the delivery inbox)."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and _DEVLAKE_ZONELESS.fullmatch(text):
+        instant = parse_aware(text + "+00:00")
+        return (
+            instant,
+            f"{text!r} has no zone: read as UTC ({instant.isoformat()}), as DevLake does",
+        )
+    return parse_aware(value), None
 
 
 def from_epoch_seconds(value: int | float) -> datetime:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views import View
@@ -104,6 +104,8 @@ class DeploymentDetailPage(ProjectPageMixin, View):
             Deployment.objects.select_related("repository", "connection"), pk=pk, project=project
         )
         commits = list(deployment_commits_with_lead_time(deployment=deployment))
+        # The pull request stages of each change, in one query for the whole list.
+        prefetch_related_objects(commits, "commit__pull_requests")
         for dc in commits:
             counted_here = dc.first_deployment_id == deployment.pk
             dc.lead_time = (

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.db import models
 
 from apps.core.models import TimeStampedModel
@@ -140,3 +142,63 @@ class DeploymentCommit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id}:{self.commit_id}"
+
+
+class PullRequestStatus(models.TextChoices):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+    MERGED = "MERGED"
+
+
+class PullRequest(TimeStampedModel):
+    """A pull (merge) request as its sender reported it, with its stages. A merged one points
+    at its merge (or squash) commit, the change whose start it moves back (METRICS.md)."""
+
+    project = models.ForeignKey(
+        "connections.Project", on_delete=models.CASCADE, related_name="pull_requests"
+    )
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.CASCADE, related_name="pull_requests"
+    )
+    external_id = models.CharField(max_length=200, help_text="The sender's id of the PR.")
+    number = models.PositiveIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=1000, blank=True, default="")
+    url = models.CharField(max_length=1000, blank=True, default="")
+    status = models.CharField(max_length=8, choices=PullRequestStatus.choices)
+    original_status = models.CharField(max_length=64, blank=True, default="")
+    repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="pull_requests"
+    )
+    base_ref = models.CharField(max_length=300, blank=True, default="")
+    head_ref = models.CharField(max_length=300, blank=True, default="")
+    author = models.CharField(max_length=200, blank=True, default="")
+    merge_commit_sha = models.CharField(max_length=128, blank=True, default="")
+    merge_commit = models.ForeignKey(
+        Commit, null=True, blank=True, on_delete=models.SET_NULL, related_name="pull_requests"
+    )
+    opened_at = models.DateTimeField(help_text="Stage: the PR was opened (created).")
+    first_commit_at = models.DateTimeField(
+        null=True, blank=True, help_text="Stage: its first commit, when the sender says."
+    )
+    first_review_at = models.DateTimeField(
+        null=True, blank=True, help_text="Stage: its first review, when the sender says."
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, help_text="Stage: merged.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "external_id"], name="pull_request_unique_external_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number}" if self.number else self.external_id
+
+    @property
+    def coding_started_at(self) -> datetime | None:
+        """The change's start as far as this PR knows: its first commit or its opening."""
+        times = [t for t in (self.first_commit_at, self.opened_at) if t is not None]
+        return min(times) if times else None

@@ -49,6 +49,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "pretty_body",
         "pretty_response",
         "effects",
+        "readings",
     ]
     exclude = ["headers", "query", "body", "response_body"]
 

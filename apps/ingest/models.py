@@ -35,6 +35,12 @@ class Delivery(models.Model):
     response_body = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     effects = models.JSONField(default=dict, blank=True)
+    readings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="How values a drop-in route reads leniently were read (e.g. DevLake's "
+        "zoneless times as UTC): [{field, value, read_as}].",
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
 

@@ -103,6 +103,7 @@ def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Resp
                 response_status=outcome.status_code,
                 response_body=outcome.body,
                 effects=outcome.effects,
+                readings=outcome.readings or None,
             )
             if outcome.effects:
                 from apps.ingest.tasks import after_ingest

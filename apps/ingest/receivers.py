@@ -38,6 +38,8 @@ class Outcome:
     duplicate: bool = False
     # What follow-up work this delivery needs, by kind: {"deployments": [ids], ...}.
     effects: dict[str, list[Any]] = field(default_factory=dict)
+    # How leniently read values were read (drop-in routes), kept on the inbox row.
+    readings: list[dict[str, str]] = field(default_factory=list)
 
 
 class Receiver:

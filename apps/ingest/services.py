@@ -72,6 +72,7 @@ def mark_answered(
     response_body: Any,
     effects: dict[str, list[Any]] | None = None,
     error: str = "",
+    readings: list[dict[str, str]] | None = None,
 ) -> None:
     delivery.status = status
     delivery.response_status = response_status
@@ -87,6 +88,7 @@ def mark_answered(
         effects=delivery.effects,
         error=error,
         processed_at=delivery.processed_at,
+        **({"readings": readings} if readings is not None else {}),
     )
 
 

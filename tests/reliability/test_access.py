@@ -135,12 +135,44 @@ TOKEN_ROUTES = {
         None,
     ),
 }
+PULL_REQUEST = {
+    "id": "pr-1",
+    "displayTitle": "Cache exchange rates",
+    "pullRequestKey": 1,
+    "status": "MERGED",
+    "createdDate": "2024-03-01T08:00:00Z",
+    "mergedDate": "2024-03-01T10:00:00Z",
+    "mergeCommitSha": SHA,
+    "url": "https://github.com/acme/api/pull/1",
+}
+for _form, _path in (
+    ("<int:connection_id>/", "{id}/"),
+    ("connections/<int:connection_id>/", "connections/{id}/"),
+    ("connections/by-name/<str:connection_name>/", "connections/by-name/{name}/"),
+):
+    TOKEN_ROUTES[f"api/rest/plugins/webhook/{_form}pull_requests"] = (
+        f"/api/rest/plugins/webhook/{_path}pull_requests",
+        PULL_REQUEST,
+    )
+# DevLake's backend-port prefix: the same routes without the UI proxy's /api.
+TOKEN_ROUTES |= {
+    pattern.removeprefix("api/"): (path.removeprefix("/api"), body)
+    for pattern, (path, body) in list(TOKEN_ROUTES.items())
+    if pattern.startswith("api/rest/plugins/webhook/")
+}
+# DevLake's keyless forms: always 401, DORA Hub needs a token.
+KEYLESS_ROUTES = {"plugins/webhook/<path:rest>", "api/plugins/webhook/<path:rest>"}
 SIGNED_ROUTES = {
     "api/v1/connections/<int:connection_id>/cirrus",
     "api/v1/connections/<int:connection_id>/github",
 }
 # The API key names the connection (Pulse's webhook; Allstacks, whose service_id is its own).
-KEYED_ROUTES = {"v1/ingestion/<str:provider>", "webhook/company/<str:company_id>/cicd_job"}
+KEYED_ROUTES = {
+    "v1/ingestion/<str:provider>",
+    "webhook/company/<str:company_id>/cicd_job",
+    "api/rest/plugins/webhook/projects/<str:project_name>/deployments",
+    "rest/plugins/webhook/projects/<str:project_name>/deployments",
+}
 READ_ROUTES = {
     "api/v1/deployments",
     "api/v1/issues",
@@ -176,7 +208,15 @@ def all_routes() -> set[str]:
 
 def test_every_route_is_in_this_table():
     """A new route must say who may use it here before it ships."""
-    known = set(TOKEN_ROUTES) | SIGNED_ROUTES | KEYED_ROUTES | READ_ROUTES | set(PAGES) | PUBLIC
+    known = (
+        set(TOKEN_ROUTES)
+        | SIGNED_ROUTES
+        | KEYED_ROUTES
+        | KEYLESS_ROUTES
+        | READ_ROUTES
+        | set(PAGES)
+        | PUBLIC
+    )
     assert all_routes() == known
 
 

@@ -1,5 +1,6 @@
 """DevLake incoming-webhook payloads (the documented snake_case and the current camelCase)."""
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -12,7 +13,8 @@ from apps.core.serializer_fields import (
     readable_url,
     rename_aliases,
 )
-from apps.deployments.models import DeploymentResult, Environment
+from apps.deployments.models import DeploymentResult, Environment, PullRequestStatus
+from apps.deployments.pull_requests import PullRequestData
 from apps.deployments.services import CommitRef, DeploymentData
 from apps.issues.models import IssueStatus
 from apps.issues.services import IssueData
@@ -262,4 +264,94 @@ class IssueSerializer(AliasedSerializer):
             resolved_at=v["resolution_date"],
             caused_by_ref=v["deployment_id"] or v["caused_by"],
             extra={k: v[k] for k in self.EXTRA_FIELDS if v.get(k) not in (None, "")},
+        )
+
+
+PULL_REQUEST_ALIASES = {
+    "displayTitle": "title",
+    "originalStatus": "original_status",
+    "pullRequestKey": "pull_request_key",
+    "createdDate": "created_date",
+    "mergedDate": "merged_date",
+    "closedDate": "closed_date",
+    "mergeCommitSha": "merge_commit_sha",
+    "headRef": "head_ref",
+    "baseRef": "base_ref",
+    "baseRepoId": "base_repo_id",
+    "headRepoId": "head_repo_id",
+    "authorName": "author_name",
+    "repoUrl": "repo_url",
+    "firstCommitDate": "first_commit_date",
+    "firstReviewDate": "first_review_date",
+}
+# `https://github.com/org/repo/pull/1`, `https://gitlab.com/g/p/-/merge_requests/1`
+_PR_URL = re.compile(r"^(?P<repo>https?://.+?)(?:/-)?/(?:pull|pulls|merge_requests)/\d+/?$")
+
+
+class PullRequestSerializer(AliasedSerializer):
+    """DevLake's `pull_requests` body (api/pull_requests.go, camelCase), plus DORA Hub's
+    optional `repoUrl`, `firstCommitDate` and `firstReviewDate` (the PR's stages)."""
+
+    aliases = PULL_REQUEST_ALIASES
+    id = serializers.CharField(max_length=200)
+    title = LenientCharField(max_length=1000)
+    pull_request_key = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    status = UpperChoiceField(choices=PullRequestStatus.values, required=False, allow_null=True)
+    original_status = LenientCharField(max_length=64)
+    url = LenientCharField(max_length=1000)
+    repo_url = LenientCharField(max_length=500)
+    base_repo_id = LenientCharField(max_length=200)
+    head_repo_id = LenientCharField(max_length=200)
+    author_name = LenientCharField(max_length=200)
+    base_ref = LenientCharField(max_length=300)
+    head_ref = LenientCharField(max_length=300)
+    merge_commit_sha = IdentifierField(required=False, allow_null=True, allow_blank=True)
+    created_date = AwareDateTimeField()
+    merged_date = AwareDateTimeField(required=False, allow_null=True, allow_blank=True)
+    closed_date = AwareDateTimeField(required=False, allow_null=True, allow_blank=True)
+    first_commit_date = AwareDateTimeField(required=False, allow_null=True, allow_blank=True)
+    first_review_date = AwareDateTimeField(required=False, allow_null=True, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        problems: dict[str, list[str]] = {}
+        opened = attrs["created_date"]
+        for name in ("merged_date", "closed_date", "first_review_date"):
+            if attrs.get(name) is not None and attrs[name] < opened:
+                problems[name] = ["Must not be before createdDate."]
+        status = attrs.get("status") or (
+            PullRequestStatus.MERGED
+            if attrs.get("merged_date")
+            else PullRequestStatus.CLOSED
+            if attrs.get("closed_date")
+            else PullRequestStatus.OPEN
+        )
+        if status == PullRequestStatus.MERGED and not attrs.get("merged_date"):
+            problems["mergedDate"] = ["Required when status is MERGED."]
+        if problems:
+            raise serializers.ValidationError(problems)
+        attrs["status"] = status
+        return attrs
+
+    def to_data(self) -> PullRequestData:
+        v = self.validated_data
+        repo_url = v["repo_url"]
+        if not repo_url and (match := _PR_URL.match(v["url"])):
+            repo_url = match["repo"]
+        return PullRequestData(
+            external_id=v["id"],
+            number=v.get("pull_request_key"),
+            title=v["title"],
+            url=v["url"],
+            status=v["status"],
+            original_status=v["original_status"] or v["status"],
+            repo_url=repo_url,
+            base_ref=v["base_ref"],
+            head_ref=v["head_ref"],
+            author=v["author_name"],
+            merge_commit_sha=v.get("merge_commit_sha") or "",
+            opened_at=v["created_date"],
+            first_commit_at=v.get("first_commit_date"),
+            first_review_at=v.get("first_review_date"),
+            merged_at=v.get("merged_date"),
+            closed_at=v.get("closed_date"),
         )

@@ -1,36 +1,81 @@
-"""DevLake's URL shapes, each under three connection prefixes, plus the native routes."""
+"""DevLake's URL shapes and DORA Hub's native deployment and issue routes.
+
+DevLake's webhook plugin is reached three ways (server/api/middlewares.go, config-ui's nginx):
+`/api/rest/plugins/webhook/...` through its UI proxy and `/rest/plugins/webhook/...` on the
+backend port, both with an API key, and `/plugins/webhook/...` (also `/api/plugins/...`)
+without one. The keyed forms answer as DevLake does; the keyless ones say a token is needed.
+"""
 
 from django.urls import path
 
 from apps.ingest.views import ReceiverView
 from apps.integrations.devlake.receivers import (
     DeploymentsReceiver,
+    DevLakeDeploymentsReceiver,
+    DevLakeIssueCloseReceiver,
+    DevLakeIssuesReceiver,
+    DevLakeKeylessReceiver,
+    DevLakeProjectDeploymentsReceiver,
+    DevLakePullRequestsReceiver,
     IssueCloseReceiver,
     IssuesReceiver,
 )
 
-deployments = ReceiverView.for_receiver(DeploymentsReceiver)
-issues = ReceiverView.for_receiver(IssuesReceiver)
-close = ReceiverView.for_receiver(IssueCloseReceiver)
-
-_DEVLAKE_PREFIXES = [
-    ("api/rest/plugins/webhook/<int:connection_id>/", "devlake"),
-    ("api/rest/plugins/webhook/connections/<int:connection_id>/", "devlake-conn"),
-    ("api/rest/plugins/webhook/connections/by-name/<str:connection_name>/", "devlake-name"),
+_DEVLAKE_ROOTS = [
+    ("api/rest/plugins/webhook/", "devlake"),
+    ("rest/plugins/webhook/", "devlake-rest"),
+]
+_CONNECTION_FORMS = [
+    ("<int:connection_id>/", ""),
+    ("connections/<int:connection_id>/", "-conn"),
+    ("connections/by-name/<str:connection_name>/", "-name"),
+]
+_DEVLAKE_ROUTES = [
+    ("deployments", DevLakeDeploymentsReceiver, "deployments"),
+    ("pull_requests", DevLakePullRequestsReceiver, "pull-requests"),
+    ("issues", DevLakeIssuesReceiver, "issues"),
+    ("issue/<str:issue_key>/close", DevLakeIssueCloseReceiver, "issue-close"),
 ]
 
 urlpatterns = [
-    path("api/v1/connections/<int:connection_id>/deployments", deployments, name="deployments"),
-    path("api/v1/connections/<int:connection_id>/issues", issues, name="issues"),
+    path(
+        "api/v1/connections/<int:connection_id>/deployments",
+        ReceiverView.for_receiver(DeploymentsReceiver),
+        name="deployments",
+    ),
+    path(
+        "api/v1/connections/<int:connection_id>/issues",
+        ReceiverView.for_receiver(IssuesReceiver),
+        name="issues",
+    ),
     path(
         "api/v1/connections/<int:connection_id>/issues/<str:issue_key>/close",
-        close,
+        ReceiverView.for_receiver(IssueCloseReceiver),
         name="issue-close",
     ),
 ]
-for prefix, name in _DEVLAKE_PREFIXES:
-    urlpatterns += [
-        path(f"{prefix}deployments", deployments, name=f"{name}-deployments"),
-        path(f"{prefix}issues", issues, name=f"{name}-issues"),
-        path(f"{prefix}issue/<str:issue_key>/close", close, name=f"{name}-issue-close"),
-    ]
+for root, root_name in _DEVLAKE_ROOTS:
+    for form, form_name in _CONNECTION_FORMS:
+        for suffix, receiver, name in _DEVLAKE_ROUTES:
+            urlpatterns.append(
+                path(
+                    f"{root}{form}{suffix}",
+                    ReceiverView.for_receiver(receiver),
+                    name=f"{root_name}{form_name}-{name}",
+                )
+            )
+    urlpatterns.append(
+        path(
+            f"{root}projects/<str:project_name>/deployments",
+            ReceiverView.for_receiver(DevLakeProjectDeploymentsReceiver),
+            name=f"{root_name}-project-deployments",
+        )
+    )
+for keyless in ("plugins/webhook/<path:rest>", "api/plugins/webhook/<path:rest>"):
+    urlpatterns.append(
+        path(
+            keyless,
+            ReceiverView.for_receiver(DevLakeKeylessReceiver),
+            name=f"keyless-{keyless[:3]}",
+        )
+    )
