@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from apps.connections.authentication import extract_token
 from apps.connections.models import ApiToken, Connection
 from apps.connections.services import authenticate_token
+from apps.core.errors import Code
 from apps.core.serializer_fields import DEVLAKE_TIMES, TIME_READINGS
 from apps.deployments.pull_requests import record_pull_request
 from apps.deployments.services import upsert_deployment
@@ -200,7 +201,7 @@ class DevLakeProjectDeploymentsReceiver(DevLakeDeploymentsReceiver):
         if plaintext is None:
             raise NotAuthenticated(
                 "Authentication required: send 'Authorization: Bearer <token>'.",
-                code="not_authenticated",
+                code=Code.NOT_AUTHENTICATED,
             )
         self._token = authenticate_token(plaintext=plaintext)
         connection = self._token.connection
@@ -209,7 +210,7 @@ class DevLakeProjectDeploymentsReceiver(DevLakeDeploymentsReceiver):
             raise PermissionDenied(
                 f"This token's connection reports to project {connection.project.slug!r}, "
                 f"not {named!r}.",
-                code="wrong_project",
+                code=Code.WRONG_PROJECT,
             )
         return connection
 
@@ -228,5 +229,5 @@ class DevLakeKeylessReceiver(Receiver):
         raise NotAuthenticated(
             "DORA Hub needs a token on every webhook: post to /api/rest/plugins/webhook/... "
             "(or /rest/plugins/webhook/...) with 'Authorization: Bearer <token>'.",
-            code="not_authenticated",
+            code=Code.NOT_AUTHENTICATED,
         )
