@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import (
@@ -6,13 +8,33 @@ from django.contrib.auth.views import (
     PasswordChangeDoneView,
     PasswordChangeView,
 )
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from apps.core.views import healthz
+from apps.dashboards.views import OverviewPage
 from apps.deployments.views import DeploymentListView
+from apps.ingest.views import ReceiverView
+from apps.integrations.ctoai.receivers import EventsApiReceiver
 from apps.issues.views import IssueListView
+
+_overview = OverviewPage.as_view()
+_ctoai_events = ReceiverView.for_receiver(EventsApiReceiver)
+
+
+def root(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """`/` is the dashboard for people (GET) and CTO.ai's Events API for machines (POST:
+    CTO.ai's clients post to the root of whatever host they are given)."""
+    if request.method in ("POST", "OPTIONS"):
+        return _ctoai_events(request, *args, **kwargs)
+    return _overview(request, *args, **kwargs)
+
+
+root.csrf_exempt = True  # type: ignore[attr-defined]  # POST is token-authenticated, never a form
+# What the admin's "send a test delivery" looks up to find the receiver behind a path.
+root.view_initkwargs = {"receiver_class": EventsApiReceiver}  # type: ignore[attr-defined]
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
 admin.site.site_header = "DORA Hub administration"
@@ -39,6 +61,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/deployments", DeploymentListView.as_view(), name="deployment-list"),
     path("api/v1/issues", IssueListView.as_view(), name="issue-list"),
+    path("", root, name="root"),
     path("", include("apps.metrics.urls")),
     path("", include("apps.integrations.urls")),
     path("", include("apps.events.urls")),

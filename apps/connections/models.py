@@ -48,6 +48,7 @@ class ConnectionKind(models.TextChoices):
     OPSGENIE = "opsgenie", "Opsgenie"
     INCIDENTIO = "incidentio", "incident.io"
     JIRA = "jira", "Jira"
+    CTOAI = "ctoai", "CTO.ai Events API"
     GENERIC = "generic", "Generic"
 
 

@@ -10,6 +10,40 @@ refuses any other.
 
 from dataclasses import dataclass
 
+# GitHub's documented pull_request actions beyond opened/closed (and CTO.ai's `merged`).
+_OTHER_PULL_REQUEST_ACTIONS = (
+    "synchronize",
+    "reopened",
+    "edited",
+    "assigned",
+    "unassigned",
+    "labeled",
+    "unlabeled",
+    "review_requested",
+    "review_request_removed",
+    "ready_for_review",
+    "converted_to_draft",
+    "locked",
+    "unlocked",
+    "milestoned",
+    "demilestoned",
+    "auto_merge_enabled",
+    "auto_merge_disabled",
+    "enqueued",
+    "dequeued",
+)
+# CTO.ai's Events API actions (docs: deployment-events, change-events).
+CTOAI_DEPLOYMENT_ACTIONS = ("success", "failure", "started", "progressing", "blocked")
+CTOAI_CHANGE_ACTIONS = (
+    "open",
+    "review_request",
+    "change_requested",
+    "change",
+    "merge",
+    "close",
+    "reopen",
+)
+
 
 @dataclass(frozen=True)
 class EventType:
@@ -51,6 +85,23 @@ VOCABULARY: tuple[EventType, ...] = (
     EventType("pull_request.closed", "A pull request was closed without being merged."),
     EventType("create.tag", "A tag was created."),
     EventType("release.published", "A release was published."),
+    # GitHub's other pull_request actions, as CTO.ai's ops.yml names them.
+    *(
+        EventType(f"pull_request.{action}", f"A pull request: GitHub's {action!r} action.")
+        for action in _OTHER_PULL_REQUEST_ACTIONS
+    ),
+    # CTO.ai's Events API (`event_name` + `event_action`), under CTO.ai's own spelling, so an
+    # ops.yml written for CTO.ai keeps its names; the records DORA Hub derives from these carry
+    # the source-neutral names above (deployment.succeeded, change.merged...).
+    *(
+        EventType(f"deployment.{action}", f"CTO.ai deployment event {action!r}.")
+        for action in CTOAI_DEPLOYMENT_ACTIONS
+        if action != "started"
+    ),
+    *(
+        EventType(f"change.{action}", f"CTO.ai change event {action!r}.")
+        for action in CTOAI_CHANGE_ACTIONS
+    ),
 )
 
 BY_NAME: dict[str, EventType] = {event.name: event for event in VOCABULARY}

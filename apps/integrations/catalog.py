@@ -114,12 +114,52 @@ _DEVLAKE = (
     ),
     RouteExample("Incident (DevLake)", "/api/rest/plugins/webhook/{id}/issues", _INCIDENT),
     RouteExample("Close incident", "/api/rest/plugins/webhook/{id}/issue/INC-7/close", None),
+    RouteExample(
+        "Merged pull request (DevLake): its merge commit becomes a change",
+        "/api/rest/plugins/webhook/connections/{id}/pull_requests",
+        {
+            "id": "pr-43",
+            "displayTitle": "Cache exchange rates",
+            "pullRequestKey": 43,
+            "status": "MERGED",
+            "url": REPO_URL + "/pull/43",
+            "createdDate": NOW,
+            "mergedDate": NOW,
+            "mergeCommitSha": EXAMPLE_SHA,
+        },
+    ),
 )
+_CTOAI_EVENT = {
+    "team_id": "my-team",
+    "environment": "production",
+    "image": None,
+    "branch": "main",
+    "commit": EXAMPLE_SHA,
+    "repo": REPO_OWNER + "/" + REPO_NAME,
+}
 _PULSE_URL = f"/v1/ingestion/cli?api_key={TOKEN_VARIABLE}"
 
 CATALOG: dict[str, KindSetup] = {
     ConnectionKind.DEVLAKE: KindSetup(_DEVLAKE + _NATIVE),
     ConnectionKind.GENERIC: KindSetup(_NATIVE),
+    ConnectionKind.CTOAI: KindSetup(
+        (
+            RouteExample(
+                "Deployment event (CTO.ai Events API, at the host's root)",
+                "/",
+                {"event_name": "deployment", "event_action": "success", **_CTOAI_EVENT},
+                extra_headers=(("x-ops-mechanism", "gitlab-job"),),
+            ),
+            RouteExample(
+                "Change event (CTO.ai Events API)",
+                "/",
+                {"event_name": "change", "event_action": "merge", **_CTOAI_EVENT},
+                extra_headers=(("x-ops-mechanism", "github-action"),),
+            ),
+        ),
+        notes="The token names the connection; CTO.ai's clients post to the root of the host "
+        "they are given (GET / stays the dashboard).",
+    ),
     ConnectionKind.ALLSTACKS: KindSetup(
         (
             RouteExample(
@@ -422,6 +462,7 @@ DEPLOYMENT_KINDS = frozenset(
         ConnectionKind.CIRRUS,
         ConnectionKind.GITHUB,
         ConnectionKind.GITLAB,
+        ConnectionKind.CTOAI,
     }
 )
 

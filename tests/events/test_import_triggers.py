@@ -159,7 +159,7 @@ workflows:
     assert Trigger.objects.get().get_secret() == "kept"
 
 
-def test_a_bad_file_names_every_problem_and_imports_nothing(tmp_path):
+def test_with_strict_a_bad_file_names_every_problem_and_imports_nothing(tmp_path):
     text = """\
 workflows:
   - name: good
@@ -186,7 +186,7 @@ workflows:
     events: ["*:*:push"]
 """
     with pytest.raises(CommandError) as raised:
-        run(tmp_path, text)
+        run(tmp_path, text, "--strict")
 
     message = str(raised.value)
     assert "workflows[1].events[0]: 'github:acme/api:pull_request.merge': unknown event" in message

@@ -12,8 +12,11 @@
 
 Each trigger hears one scope: `project:`, `connections:` or `all_projects: true` in the item,
 else the command's `--project SLUG` or `--all-projects` (so a CTO.ai ops.yml works as it is).
-Items without `events` are not triggers and are skipped. The whole file is checked before
-anything is written, and re-importing updates the triggers of the same name.
+Items without `events` are not triggers and are skipped. An existing ops.yml imports what
+DORA Hub understands: an event name it does not know is left out of its trigger, an item it
+cannot use (no url, no secret) is left out, and each is listed with the reason. With
+`--strict` the whole file must be understood or nothing is written. Re-importing updates the
+triggers of the same name.
 """
 
 import os
@@ -56,6 +59,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report, write nothing"
         )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="import nothing unless every item and event of the file is understood",
+        )
         scope = parser.add_mutually_exclusive_group()
         scope.add_argument(
             "--project", metavar="SLUG", help="scope of the items that name none: this project"
@@ -79,12 +87,20 @@ class Command(BaseCommand):
             default = {"project": options["project"]}
         elif options.get("all_projects"):
             default = {"all_projects": True}
-        specs, skipped = parse_document(document, default_scope=default)
+        specs, skipped = parse_document(
+            document, default_scope=default, strict=options.get("strict", False)
+        )
         if not specs:
-            raise CommandError(f"{path} defines no triggers (no item with events: and url:).")
+            reasons = "".join(f"\n  skipped {line}" for line in skipped)
+            raise CommandError(
+                f"{path} defines no triggers DORA Hub can use (no item with events: and url:)."
+                + reasons
+            )
         if options["dry_run"]:
             for spec in specs:
                 self.stdout.write(f"would import {spec.name}: {', '.join(spec.patterns)}")
+            for line in skipped:
+                self.stdout.write(f"would skip {line}")
             return
         with transaction.atomic():
             for spec in specs:
@@ -101,14 +117,15 @@ class Command(BaseCommand):
                 )
                 verb = "created" if saved.created else "updated"
                 self.stdout.write(f"{verb} {spec.name}: {', '.join(saved.trigger.patterns)}")
-        for where in skipped:
-            self.stdout.write(f"skipped {where}: no events:")
+        for line in skipped:
+            self.stdout.write(f"skipped {line}")
 
 
 def parse_document(
-    document: Any, *, default_scope: dict[str, Any] | None = None
+    document: Any, *, default_scope: dict[str, Any] | None = None, strict: bool = False
 ) -> tuple[list[TriggerSpec], list[str]]:
-    """Every trigger in the document, or a CommandError naming each problem by its path."""
+    """The triggers of the document and what was skipped ("<path>: <why>"). Strict: every
+    problem is a CommandError naming each by its path, and nothing is returned."""
     if not isinstance(document, dict):
         raise CommandError("Expected a YAML mapping with a workflows: list.")
     existing = set(Trigger.objects.values_list("name", flat=True))
@@ -129,14 +146,19 @@ def parse_document(
                 problems.append(f"{where}: must be a mapping")
                 continue
             if "events" not in item:
-                skipped.append(where)
+                skipped.append(f"{where}: no events: (not a trigger)")
                 continue
             if not any(key in item for key in ("project", "connections", "all_projects")):
                 item = {**item, **(default_scope or {})}
-            spec, item_problems = _parse_item(where, item, existing=existing)
+            spec, item_problems, unknown_events = _parse_item(where, item, existing=existing)
             if spec is not None and spec.name in seen:
                 item_problems.append(f"{where}.name: {spec.name!r} appears twice")
-            problems.extend(item_problems)
+            if strict:
+                problems.extend(item_problems + unknown_events)
+            elif item_problems:
+                skipped.extend(item_problems)
+            else:
+                skipped.extend(unknown_events)
             if spec is not None and not item_problems:
                 seen.add(spec.name)
                 specs.append(spec)
@@ -147,8 +169,11 @@ def parse_document(
 
 def _parse_item(
     where: str, item: dict[str, Any], *, existing: set[str]
-) -> tuple[TriggerSpec | None, list[str]]:
+) -> tuple[TriggerSpec | None, list[str], list[str]]:
+    """(the trigger, problems that make the item unusable, events it does not understand);
+    an item with at least one understood event is usable without the others."""
     problems: list[str] = []
+    unknown_events: list[str] = []
     name = item.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         problems.append(f"{where}.name: required, a string of at most 200 characters")
@@ -162,7 +187,10 @@ def _parse_item(
             try:
                 patterns.append(str(parse(text)))
             except InvalidPattern as exc:
-                problems.append(f"{where}.events[{position}]: {exc}")
+                unknown_events.append(f"{where}.events[{position}]: {exc}")
+        if not patterns:
+            problems.extend(unknown_events)
+            unknown_events = []
     url = item.get("url")
     if not isinstance(url, str) or not url.strip():
         problems.append(f"{where}.url: required (where DORA Hub POSTs the events)")
@@ -190,7 +218,7 @@ def _parse_item(
     project, connections, all_projects = _parse_scope(where, item, problems)
     description = item.get("description") or ""
     if problems:
-        return None, problems
+        return None, problems, unknown_events
     return (
         TriggerSpec(
             where=where,
@@ -205,6 +233,7 @@ def _parse_item(
             all_projects=all_projects,
         ),
         [],
+        unknown_events,
     )
 
 

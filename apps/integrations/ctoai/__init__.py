@@ -1,0 +1,1 @@
+"""CTO.ai compatibility: its Events API (deployment and change events)."""
