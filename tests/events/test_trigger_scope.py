@@ -35,7 +35,7 @@ def post_deployment(django_capture_on_commit_callbacks):
                 content_type="application/json",
                 HTTP_AUTHORIZATION=f"Bearer {token_for(connection)}",
             )
-        assert response.status_code == 201, response.content
+        assert response.status_code == 200, response.content  # DevLake's route answers 200
         return response
 
     return post

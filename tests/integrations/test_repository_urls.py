@@ -120,5 +120,5 @@ def test_a_port_that_can_be_read_is_still_kept(client):
 
     response = post(client, path, token_for(connection), body("https://git.acme.io:8443/acme/api"))
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content  # DevLake's route answers 200
     assert Repository.objects.get().url == "https://git.acme.io:8443/acme/api"

@@ -70,11 +70,12 @@ def test_create_a_connection_copy_its_token_and_see_the_first_delivery_arrive(li
     page.screenshot(path=ARTIFACTS / "connection-created.png", full_page=True)
 
     route = page.locator("code", has_text="/deployments").first.inner_text()
-    assert post_deployment(f"{live_server.url}{route}", token) == 201
+    # The first example is DevLake's route, which answers 200 as DevLake does.
+    assert post_deployment(f"{live_server.url}{route}", token) == 200
 
     page.wait_for_selector(".dh-delivery-panel[data-updated=true]", timeout=15000)
     text = panel.inner_text()
-    assert "Accepted (201)" in text
+    assert "Accepted (200)" in text
     assert "1 accepted" in text
     page.screenshot(path=ARTIFACTS / "connection-first-delivery.png", full_page=True)
 
