@@ -163,6 +163,9 @@ TOKEN_ROUTES |= {
 # DevLake's keyless forms: always 401, DORA Hub needs a token.
 KEYLESS_ROUTES = {"plugins/webhook/<path:rest>", "api/plugins/webhook/<path:rest>"}
 SIGNED_ROUTES = {
+    f"api/v1/connections/<int:connection_id>/{source}"
+    for source in ("gitlab", "pagerduty", "opsgenie", "incidentio", "jira")
+} | {
     "api/v1/connections/<int:connection_id>/cirrus",
     "api/v1/connections/<int:connection_id>/github",
 }
