@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from apps.events import outgoing
 from apps.events.models import Trigger, TriggerDelivery
-from apps.events.services import find_stalled, record_event, redeliver, retry_delay
+from apps.events.services import (
+    STALL_AFTER,
+    find_stalled,
+    record_event,
+    redeliver,
+    retry_delay,
+)
 from apps.events.tasks import reconcile_triggers
 from tests.events.conftest import SECRET, make_trigger
 from tests.factories import ConnectionFactory
@@ -67,12 +73,40 @@ def test_a_delivery_is_a_signed_post_of_the_event(hook_server, fire):
     assert delivery.delivered_at is not None
 
 
+def send_due_retries() -> None:
+    """What the reconciliation does once each recorded wait has passed (eager mode sends one
+    attempt inline and schedules the rest)."""
+    while TriggerDelivery.objects.filter(status="retrying").exists():
+        TriggerDelivery.objects.filter(status="retrying").update(
+            next_attempt_at=timezone.now() - STALL_AFTER - timedelta(seconds=1)
+        )
+        reconcile_triggers()
+
+
+def test_in_eager_mode_one_attempt_runs_inline_and_the_retry_is_scheduled(hook_server, fire):
+    """Issue 16 finding 11: no 12 attempts in 0.06 s inside the sender's request, and a
+    history that tells the truth."""
+    make_trigger(hook_server.url, "*:*:build.needs_approval")
+    hook_server.statuses = [500, 500]
+
+    fire()
+
+    assert len(hook_server.received) == 1
+    delivery = TriggerDelivery.objects.get()
+    [entry] = delivery.history
+    assert (delivery.status, delivery.attempts) == ("retrying", 1)
+    wait = delivery.next_attempt_at - delivery.last_attempt_at
+    assert abs(wait.total_seconds() - entry["retry_in"]) < 1
+    assert 45 <= entry["retry_in"] <= 75
+
+
 @pytest.mark.parametrize("transient", [500, 502, 503, 408, 429])
 def test_a_transient_failure_is_retried_with_the_same_delivery_id(hook_server, fire, transient):
     make_trigger(hook_server.url, "*:*:build.needs_approval")
     hook_server.statuses = [transient, 500]
 
     fire()
+    send_due_retries()
 
     assert len(hook_server.received) == 3
     ids = {r.headers["X-DoraHub-Delivery"] for r in hook_server.received}
@@ -90,6 +124,7 @@ def test_retries_back_off_exponentially_with_jitter(hook_server, fire):
     hook_server.statuses = [500, 500, 500]
 
     fire()
+    send_due_retries()
 
     delivery = TriggerDelivery.objects.get()
     waits = [entry["retry_in"] for entry in delivery.history]
@@ -126,6 +161,7 @@ def test_retries_stop_after_the_configured_number(hook_server, fire, settings):
     hook_server.statuses = [503] * 10
 
     fire()
+    send_due_retries()
 
     assert len(hook_server.received) == 3  # the first attempt and two retries
     delivery = TriggerDelivery.objects.get()
@@ -139,6 +175,7 @@ def test_a_connection_error_is_retried(hook_server, fire, settings):
     Trigger.objects.filter(pk=trigger.pk).update(url="http://127.0.0.1:9/nothing-here")
 
     fire()
+    send_due_retries()
 
     delivery = TriggerDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("failed", 2)
@@ -167,6 +204,7 @@ def test_a_slow_receiver_times_out_and_is_retried(hook_server, fire, settings, m
     make_trigger(f"http://127.0.0.1:{server.server_address[1]}/", "*:*:build.needs_approval")
     try:
         fire()
+        send_due_retries()
     finally:
         server.shutdown()
         server.server_close()
