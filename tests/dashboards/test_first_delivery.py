@@ -39,7 +39,7 @@ def test_the_poll_changes_when_a_delivery_arrives_and_the_page_becomes_the_dashb
     client.force_login(UserFactory())
     before = client.get("/projects/shop/deliveries/").json()["state"]
 
-    assert deliver(Client(), connection, token_for(connection)) == 201
+    assert deliver(Client(), connection, token_for(connection)) in (200, 201)
 
     after = client.get("/projects/shop/deliveries/").json()
     assert after["state"] != before
