@@ -4,6 +4,7 @@ need their CSRF token, and secrets never come back out (inbox, logs, error messa
 
 import json
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,10 +15,12 @@ from django.utils import timezone
 
 from apps.ci.models import Job
 from apps.connections.services import issue_token, revoke_token
+from apps.core.signatures import hmac_sha256_base64, hmac_sha256_hex
 from apps.deployments.models import Commit, Deployment
 from apps.events.models import LifecycleEvent, TriggerDelivery
 from apps.events.services import dispatch_event, save_trigger
 from apps.ingest.models import Delivery, DeliveryStatus
+from apps.integrations.incidentio.receivers import signing_key
 from apps.issues.models import Issue
 from tests.ci import cirrus
 from tests.factories import ConnectionFactory, StaffFactory, UserFactory, token_for
@@ -133,6 +136,15 @@ TOKEN_ROUTES = {
     BY_NAME + "issue/<str:issue_key>/close": (
         "/api/rest/plugins/webhook/connections/by-name/{name}/issue/" + CLOSE_KEY + "/close",
         None,
+    ),
+    # Opsgenie sends the token in the custom Authorization header it is given.
+    "api/v1/connections/<int:connection_id>/opsgenie": (
+        "/api/v1/connections/{id}/opsgenie",
+        {
+            "action": "Create",
+            "alert": {"alertId": "a-1", "message": "main down", "priority": "P1"}
+            | {"createdAt": 1709294400000},
+        },
     ),
 }
 PULL_REQUEST = {
@@ -366,7 +378,87 @@ def github_send(target: Tenant, body: bytes, signature: str, delivery: str = "d-
     )
 
 
+def _signed_post(route: str, header: str, **extra: str):
+    def post(target: Tenant, body: bytes, signature: str):
+        headers = {header: signature} if signature else {}
+        return Client().post(
+            f"/api/v1/connections/{target.connection.pk}/{route}",
+            data=body,
+            content_type="application/json",
+            **headers,
+            **extra,
+        )
+
+    return post
+
+
+def incidentio_send(target: Tenant, body: bytes, signature: str):
+    # The signature is "<timestamp>|v1,<base64>": the timestamp it was computed for travels
+    # with it, so a replay repeats both.
+    stamp, _, value = signature.rpartition("|")
+    headers = {"HTTP_WEBHOOK_SIGNATURE": value} if value else {}
+    return Client().post(
+        f"/api/v1/connections/{target.connection.pk}/incidentio",
+        data=body,
+        content_type="application/json",
+        HTTP_WEBHOOK_ID="msg_access_1",
+        HTTP_WEBHOOK_TIMESTAMP=stamp or str(int(time.time())),
+        **headers,
+    )
+
+
+def incidentio_sign(body: bytes, secret: str) -> str:
+    stamp = str(int(time.time()))
+    signed = f"msg_access_1.{stamp}.".encode() + body
+    return f"{stamp}|v1," + hmac_sha256_base64(key=signing_key(secret), body=signed)
+
+
+def _hex(body: bytes, secret: str) -> str:
+    return hmac_sha256_hex(secret=secret, body=body)
+
+
+_PAGERDUTY_BODY = {
+    "event": {
+        "id": "01ACCESS",
+        "event_type": "incident.triggered",
+        "occurred_at": START,
+        "data": {"id": "PACCESS", "type": "incident", "status": "triggered", "title": "main down"}
+        | {"created_at": START},
+    }
+}
+_JIRA_BODY = {
+    "webhookEvent": "jira:issue_created",
+    "issue": {
+        "id": "1",
+        "key": "OPS-1",
+        "fields": {"summary": "main down", "issuetype": {"name": "Incident"}}
+        | {"project": {"key": "OPS"}, "created": START, "updated": START},
+    },
+}
+_INCIDENTIO_BODY = {
+    "event_type": "public_incident.incident_created_v2",
+    "public_incident.incident_created_v2": {
+        "id": "01ACCESS",
+        "reference": "INC-77",
+        "name": "main down",
+        "incident_status": {"name": "Investigating", "category": "live"},
+        "created_at": START,
+        "updated_at": START,
+    },
+}
+
 SENDERS = {
+    "pagerduty": (
+        _signed_post("pagerduty", "HTTP_X_PAGERDUTY_SIGNATURE"),
+        lambda body, secret: "v1=" + _hex(body, secret),
+        json.dumps(_PAGERDUTY_BODY).encode(),
+    ),
+    "jira": (
+        _signed_post("jira", "HTTP_X_HUB_SIGNATURE"),
+        lambda body, secret: "sha256=" + _hex(body, secret),
+        json.dumps(_JIRA_BODY).encode(),
+    ),
+    "incidentio": (incidentio_send, incidentio_sign, json.dumps(_INCIDENTIO_BODY).encode()),
     "cirrus": (
         cirrus_send,
         lambda body, secret: cirrus.sign(body, secret),
