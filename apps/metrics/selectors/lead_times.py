@@ -3,6 +3,7 @@ read from the stored lead times, and their percentiles per (project, bucket)."""
 
 from datetime import date, datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, DateField, Expression, F, Q, QuerySet, Value
 
@@ -129,19 +130,28 @@ def _union_lead_figures(parts: list[tuple[QuerySet, Expression | None]]) -> Grou
     a UNION, so the union's aggregate is written here."""
     selects, params = [], []
     for queryset, bucket in parts:
-        sql, part_params = (
-            queryset.annotate(
-                u_project=F("project_id"),
-                u_bucket=bucket if bucket is not None else Value(None, output_field=DateField()),
-                u_lead=F("lead"),
+        try:
+            sql, part_params = (
+                queryset.annotate(
+                    u_project=F("project_id"),
+                    u_bucket=bucket
+                    if bucket is not None
+                    else Value(None, output_field=DateField()),
+                    u_lead=F("lead"),
+                )
+                .order_by()
+                .values_list("u_project", "u_bucket", "u_lead")
+                .query.sql_with_params()
             )
-            .order_by()
-            .values_list("u_project", "u_bucket", "u_lead")
-            .query.sql_with_params()
-        )
+        except EmptyResultSet:
+            # A part that can match nothing (its marks emptied by a concurrent rebuild):
+            # Django refuses to write its SQL; it adds no rows.
+            continue
         # Django's own SQL of each part, its values still parameters.
         selects.append(f"SELECT * FROM ({sql}) AS part{len(selects)}")  # noqa: S608
         params.extend(part_params)
+    if not selects:
+        return {}
     counted = "FILTER (WHERE u_lead > 0)"
     if connection.vendor == "postgresql":
         percentile = "percentile_cont({}) WITHIN GROUP (ORDER BY u_lead) " + counted
