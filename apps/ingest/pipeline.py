@@ -66,10 +66,12 @@ def refuse(
 def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Response:
     try:
         _refuse_nul(inbound)
-        connection = receiver.resolve_connection(inbound)
-        if not inbound.replay:
-            credential = receiver.authenticate(inbound, connection)
-            check_rate(key=f"token:{credential.pk}" if credential else f"conn:{connection.pk}")
+        if inbound.replay:
+            connection = receiver.replay_connection(inbound)
+        else:
+            sender = receiver.authenticate(inbound)
+            connection = sender.connection
+            check_rate(key=f"token:{sender.token.pk}" if sender.token else f"conn:{connection.pk}")
             services.attach_connection(
                 delivery=delivery,
                 connection_id=connection.pk,

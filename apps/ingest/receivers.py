@@ -1,7 +1,8 @@
 """The receiver contract: how one source's route turns a raw delivery into service calls.
 
-Each adapter subclasses `Receiver`, names its route, chooses how the sender authenticates and
-translates the payload with its input serializer. The inbox, error shape, duplicate handling and
+Each adapter subclasses `Receiver` (or `SerializerReceiver`), names its route, declares how the
+sender authenticates (`apps.ingest.authentication`) and translates the payload with its input
+serializer. The inbox, error shape, duplicate handling and
 follow-up work are the same for every source (see `pipeline.process`).
 """
 
@@ -9,14 +10,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.shortcuts import get_object_or_404
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 
-from apps.connections.authentication import authenticate_for_connection
 from apps.connections.models import Connection
 from apps.core import strict_json
 from apps.core.errors import Code
+from apps.ingest.authentication import (
+    Authenticated,
+    Authentication,
+    ConnectionToken,
+    replayed_connection,
+)
 
 
 @dataclass(frozen=True)
@@ -43,23 +48,26 @@ class Outcome:
 
 
 class Receiver:
+    """One route's adapter. Declare `route` (the name stored in the inbox), `authentication`
+    (how its sender proves who it is, `apps.ingest.authentication`) and implement `handle`."""
+
     route: ClassVar[str]
+    authentication: ClassVar[Authentication] = ConnectionToken()
     # Request bodies that must be a JSON object; receivers with other bodies override `parse`.
     expects_object: ClassVar[bool] = True
 
-    def resolve_connection(self, inbound: Inbound) -> Connection:
-        params = inbound.params
-        queryset = Connection.objects.select_related("project")
-        if "connection_id" in params:
-            return get_object_or_404(queryset, pk=params["connection_id"])
-        if "connection_name" in params:
-            return get_object_or_404(queryset, name=params["connection_name"])
-        raise NotFound("No connection in the URL.")
+    def __init__(self, *, authentication: Authentication | None = None) -> None:
+        # A route may serve a receiver with another strategy (Pulse's one URL: the key names
+        # the connection); the receiver is otherwise the same, route name included.
+        self.strategy = authentication or self.authentication
 
-    def authenticate(self, inbound: Inbound, connection: Connection) -> None:
-        authenticate_for_connection(
-            headers=inbound.headers, query=inbound.query, connection=connection
+    def authenticate(self, inbound: Inbound) -> Authenticated:
+        return self.strategy.authenticate(
+            params=inbound.params, headers=inbound.headers, query=inbound.query, body=inbound.body
         )
+
+    def replay_connection(self, inbound: Inbound) -> Connection:
+        return replayed_connection(inbound.params)
 
     def delivery_id(self, inbound: Inbound) -> str:
         return (
@@ -85,14 +93,31 @@ class Receiver:
             )
         return payload
 
-    def validate(
-        self, serializer_class: type[serializers.Serializer], payload: Any, **context: Any
-    ) -> dict[str, Any]:
-        serializer = serializer_class(data=payload, context=context)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        raise NotImplementedError
+
+
+class SerializerReceiver(Receiver):
+    """A receiver whose body is one input serializer's: the body is validated by
+    `serializer_class` (with `serializer_context`), then `apply` turns the valid data into
+    service calls."""
+
+    serializer_class: ClassVar[type[serializers.Serializer]]
+
+    def serializer_for(self, payload: Any) -> type[serializers.Serializer]:
+        return self.serializer_class
+
+    def serializer_context(self, *, connection: Connection, inbound: Inbound) -> dict[str, Any]:
+        return {}
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        serializer = self.serializer_for(payload)(
+            data=payload, context=self.serializer_context(connection=connection, inbound=inbound)
+        )
+        serializer.is_valid(raise_exception=True)
+        return self.apply(serializer, connection=connection, inbound=inbound)
+
+    def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
         raise NotImplementedError
 
 

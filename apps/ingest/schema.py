@@ -1,6 +1,7 @@
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 
 from apps.core.schema import ERROR_RESPONSES
@@ -20,6 +21,26 @@ class ReceiverSchema(AutoSchema):
             202: OpenApiTypes.OBJECT,
             **ERROR_RESPONSES,
         }
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        """The receiver's declared authentication: each alternative a set of schemes sent
+        together, so Swagger's "Try it out" sends the credential where the route reads it."""
+        authentication = self.view.declared_authentication()
+        if authentication is None:
+            return []
+        requirements = []
+        for schemes in authentication.security():
+            for scheme in schemes:
+                self.registry.register_on_missing(
+                    ResolvedComponent(
+                        name=scheme.name,
+                        type=ResolvedComponent.SECURITY_SCHEMA,
+                        object=scheme.identity or scheme.name,
+                        schema=scheme.definition,
+                    )
+                )
+            requirements.append({scheme.name: [] for scheme in schemes})
+        return requirements
 
     def get_tags(self) -> list[str]:
         return ["ingestion"]

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from apps.core import errors
 from apps.core.exceptions import PayloadTooLarge
 from apps.ingest import pipeline
+from apps.ingest.authentication import Authentication
 from apps.ingest.receivers import Receiver
 from apps.ingest.schema import ReceiverSchema
 
@@ -27,10 +28,20 @@ class ReceiverView(APIView):
     def for_receiver(cls, receiver_class: type[Receiver], **kwargs: Any) -> Any:
         return csrf_exempt(cls.as_view(receiver_class=receiver_class, **kwargs))
 
+    def make_receiver(self, **params: Any) -> Receiver:
+        assert self.receiver_class is not None
+        return self.receiver_class()
+
+    def declared_authentication(self) -> Authentication | None:
+        """How the route authenticates, for the schema."""
+        if self.receiver_class is not None:
+            return self.receiver_class.authentication
+        return getattr(self, "authentication", None)
+
     def post(self, request: Any, **params: Any) -> Response:
         raw: HttpRequest = request._request
         declared = raw.META.get("CONTENT_LENGTH") or "0"
-        receiver = self.receiver_class()  # type: ignore[misc]
+        receiver = self.make_receiver(**params)
         headers, query = dict(raw.headers), dict(raw.GET.items())
         if declared.isdigit() and int(declared) > settings.DORAHUB_MAX_BODY_BYTES:
             error = PayloadTooLarge(

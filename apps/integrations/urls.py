@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("apps.integrations.native.urls")),
     path("", include("apps.integrations.devlake.urls")),
     path("", include("apps.integrations.allstacks.urls")),
     path("", include("apps.integrations.cirrus.urls")),

@@ -7,7 +7,7 @@ import pytest
 from apps.deployments.models import Deployment
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.ingest.tasks import retry_failed_deliveries
-from apps.integrations.devlake import receivers as devlake_receivers
+from apps.integrations.native import receivers as native_receivers
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ BODY = {
 def broken_writes(monkeypatch):
     """The deployment write path raising, as a bug or a lost database connection would;
     `failures` says how many calls fail before it works again."""
-    real = devlake_receivers.upsert_deployment
+    real = native_receivers.upsert_deployment
     state = {"failures": 1}
 
     def upsert(**kwargs):
@@ -31,7 +31,7 @@ def broken_writes(monkeypatch):
             raise RuntimeError("simulated crash in the write path")
         return real(**kwargs)
 
-    monkeypatch.setattr(devlake_receivers, "upsert_deployment", upsert)
+    monkeypatch.setattr(native_receivers, "upsert_deployment", upsert)
     return state
 
 

@@ -144,25 +144,27 @@ def test_empty_strings_are_accepted_for_optional_issue_fields(post_issue):
     assert post_issue(body).status_code == 201
 
 
-def test_unknown_connection_is_404(api, sender):
+def test_an_unknown_connection_id_is_refused_like_another_connections(api, sender):
+    """The token is checked first: it never tells which other connection ids exist."""
     response = api.post(
         "/api/v1/connections/999999/deployments",
         data=VALID_DEPLOYMENT,
         format="json",
         **sender.auth,
     )
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "wrong_connection"
 
 
-def test_unknown_connection_name_is_404(api, sender):
+def test_an_unknown_connection_name_is_refused_like_another_connections(api, sender):
     response = api.post(
         "/api/rest/plugins/webhook/connections/by-name/nope/deployments",
         data=VALID_DEPLOYMENT,
         format="json",
         **sender.auth,
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "wrong_connection"
 
 
 def test_oversized_body_is_413_and_recorded(post_deployment):

@@ -205,12 +205,12 @@ def test_a_native_deployment_with_both_changes_and_commits_is_rejected(native):
     assert_rejected(native("deployments", body), "commits")
 
 
-def test_an_unknown_connection_on_a_native_route_is_404(api, pulse):
+def test_an_unknown_connection_on_a_native_route_is_refused_like_another_connections(api, pulse):
     response = api.post(
         "/api/v1/connections/999999/changes", data=NATIVE_CHANGE, format="json", **pulse.auth
     )
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "wrong_connection"
 
 
 def test_another_connections_key_on_a_native_route_is_403(api, pulse):

@@ -268,7 +268,7 @@ def test_an_unknown_provider_is_404_listing_the_supported_ones(ingest, monkeypat
 def test_another_providers_receiver_is_served_with_the_keys_connection(ingest, pulse, monkeypatch):
     # How the Cirrus and GitHub adapters plug in: by dotted path to their receiver.
     monkeypatch.setitem(
-        providers.PROVIDERS, "devlake", "apps.integrations.devlake.receivers.DeploymentsReceiver"
+        providers.PROVIDERS, "devlake", "apps.integrations.native.receivers.DeploymentsReceiver"
     )
     body = {"repo_url": "r", "commit_sha": SHA_A, "start_time": "2024-03-01T00:00:00Z"}
 

@@ -10,14 +10,11 @@ from typing import Any
 
 from django.utils import timezone
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated
 
 from apps.ci.services import JobWrite, record_job
-from apps.connections.authentication import extract_token
-from apps.connections.models import ApiToken, Connection
-from apps.connections.services import authenticate_token
-from apps.core.errors import Code
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.connections.models import Connection
+from apps.ingest.authentication import TokenNamesConnection
+from apps.ingest.receivers import Inbound, Outcome, SerializerReceiver, register
 from apps.integrations.allstacks.serializers import CustomCDJobSerializer
 
 
@@ -56,32 +53,13 @@ def job_outcome(write: JobWrite) -> Outcome:
 
 
 @register
-class CustomCDJobReceiver(Receiver):
+class CustomCDJobReceiver(SerializerReceiver):
     route = "allstacks_cicd_job"
+    # Allstacks' URL carries its own tenant id, never a DORA Hub connection.
+    authentication = TokenNamesConnection()
     serializer_class = CustomCDJobSerializer
 
-    def __init__(self) -> None:
-        self._token: ApiToken | None = None
-
-    def resolve_connection(self, inbound: Inbound) -> Connection:
-        if inbound.replay:
-            # Replays carry no token (it is redacted): the delivery's connection is passed in.
-            return super().resolve_connection(inbound)
-        plaintext = extract_token(inbound.headers, inbound.query)
-        if plaintext is None:
-            raise NotAuthenticated(
-                "Authentication required: send 'Authorization: Bearer <token>'.",
-                code=Code.NOT_AUTHENTICATED,
-            )
-        self._token = authenticate_token(plaintext=plaintext)
-        return self._token.connection
-
-    def authenticate(self, inbound: Inbound, connection: Connection) -> ApiToken | None:
-        return self._token  # checked while resolving the connection it names
-
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
-        serializer = self.serializer_class(data=payload)
-        serializer.is_valid(raise_exception=True)
+    def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
         data = serializer.to_data(
             company_id=str(inbound.params.get("company_id", ""))[:200],
             services=connection.setting("allstacks_services"),

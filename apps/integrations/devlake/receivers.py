@@ -1,98 +1,84 @@
-"""DevLake's incoming webhooks; also DORA Hub's native deployment and issue routes."""
+"""DevLake's incoming webhooks, at DevLake's URLs: the native receivers' bodies (DORA Hub's native
+deployment and issue format is DevLake's), answered as DevLake answers, with DevLake's time forms
+and its pull requests."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
-from apps.connections.authentication import extract_token
-from apps.connections.models import ApiToken, Connection
-from apps.connections.services import authenticate_token
-from apps.core.errors import Code
+from apps.connections.models import Connection
+from apps.core.errors import Code, Forbidden, Unauthenticated
 from apps.core.serializer_fields import DEVLAKE_TIMES, TIME_READINGS
 from apps.deployments.pull_requests import record_pull_request
 from apps.deployments.services import upsert_deployment
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
-from apps.integrations.devlake.serializers import (
-    DeploymentSerializer,
-    IssueSerializer,
-    PullRequestSerializer,
+from apps.ingest.authentication import (
+    Authenticated,
+    Authentication,
+    Security,
+    TokenNamesConnection,
 )
-from apps.issues.services import close_issue, upsert_issue
+from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.integrations.devlake.serializers import PullRequestSerializer
+from apps.integrations.native.receivers import (
+    DeploymentsReceiver,
+    IssueCloseReceiver,
+    IssuesReceiver,
+)
+from apps.integrations.outcomes import deployment_outcome, issue_outcome
+from apps.issues.services import upsert_issue
 
 
-def deployment_outcome(result: Any) -> Outcome:
-    deployment = result.deployment
-    body = {
-        "id": deployment.pk,
-        "external_id": deployment.external_id,
-        "status": "created" if result.created else ("updated" if result.changed else "unchanged"),
-        "commit_count": result.commit_count,
-    }
-    return Outcome(
-        status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        body=body,
-        duplicate=not result.changed,
-        effects={"deployments": [deployment.pk]} if result.changed else {},
-    )
+@dataclass(frozen=True)
+class TokenForNamedProject(TokenNamesConnection):
+    """The token names the connection, whose project must be the one the URL names."""
+
+    def authenticate(
+        self,
+        *,
+        params: Mapping[str, Any],
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        body: bytes,
+    ) -> Authenticated:
+        sender = super().authenticate(params=params, headers=headers, query=query, body=body)
+        project = sender.connection.project
+        named = str(params.get("project_name", ""))
+        if named not in (project.slug, project.name):
+            raise Forbidden(
+                f"This token's connection reports to project {project.slug!r}, not {named!r}.",
+                code=Code.WRONG_PROJECT,
+            )
+        return sender
 
 
-def issue_outcome(result: Any) -> Outcome:
-    issue = result.issue
-    body = {
-        "id": issue.pk,
-        "issue_key": issue.issue_key,
-        "status": "created" if result.created else ("updated" if result.changed else "unchanged"),
-        "is_incident": issue.is_incident,
-        "resolved_at": issue.resolved_at.isoformat() if issue.resolved_at else None,
-    }
-    return Outcome(
-        status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        body=body,
-        duplicate=not result.changed,
-        effects={"incidents": [issue.pk]} if result.changed and issue.is_incident else {},
-    )
+@dataclass(frozen=True)
+class Keyless(Authentication):
+    """DevLake's backend answers `/plugins/webhook/...` without an API key; DORA Hub always
+    needs a token, so these paths say how to send one (and the attempt is in the inbox)."""
+
+    def authenticate(
+        self,
+        *,
+        params: Mapping[str, Any],
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        body: bytes,
+    ) -> Authenticated:
+        raise Unauthenticated(
+            "DORA Hub needs a token on every webhook: post to /api/rest/plugins/webhook/... "
+            "(or /rest/plugins/webhook/...) with 'Authorization: Bearer <token>'.",
+            code=Code.NOT_AUTHENTICATED,
+        )
+
+    def security(self) -> Security:
+        return []
 
 
-@register
-class DeploymentsReceiver(Receiver):
-    route = "deployments"
-    serializer_class = DeploymentSerializer
-
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
-        if "identifier" in payload:
-            # Pulse-style body (`identifier`, epoch `timestamp`, a list of commit shas).
-            from apps.integrations.pulse.receivers import handle_native_deployment
-
-            return handle_native_deployment(connection=connection, payload=payload)
-        serializer = self.serializer_class(data=payload)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.to_data(received_at=timezone.now())
-        return deployment_outcome(upsert_deployment(connection=connection, data=data))
-
-
-@register
-class IssuesReceiver(Receiver):
-    route = "issues"
-    serializer_class = IssueSerializer
-
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
-        serializer = self.serializer_class(data=payload)
-        serializer.is_valid(raise_exception=True)
-        return issue_outcome(upsert_issue(connection=connection, data=serializer.to_data()))
-
-
-@register
-class IssueCloseReceiver(Receiver):
-    route = "issue_close"
-
-    def parse(self, inbound: Inbound) -> Any:
-        return None  # DevLake's close call has an empty body; anything sent is ignored
-
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
-        result = close_issue(connection=connection, issue_key=inbound.params["issue_key"])
-        return issue_outcome(result)
+TOKEN_FOR_NAMED_PROJECT = TokenForNamedProject()
+KEYLESS = Keyless()
 
 
 # --- DevLake's own routes: its answers, its time forms, pull requests --------------------
@@ -190,32 +176,7 @@ class DevLakeProjectDeploymentsReceiver(DevLakeDeploymentsReceiver):
     one named."""
 
     route = "devlake_project_deployments"
-
-    def __init__(self) -> None:
-        self._token: ApiToken | None = None
-
-    def resolve_connection(self, inbound: Inbound) -> Connection:
-        if inbound.replay:
-            return super().resolve_connection(inbound)
-        plaintext = extract_token(inbound.headers, inbound.query)
-        if plaintext is None:
-            raise NotAuthenticated(
-                "Authentication required: send 'Authorization: Bearer <token>'.",
-                code=Code.NOT_AUTHENTICATED,
-            )
-        self._token = authenticate_token(plaintext=plaintext)
-        connection = self._token.connection
-        named = str(inbound.params.get("project_name", ""))
-        if named not in (connection.project.slug, connection.project.name):
-            raise PermissionDenied(
-                f"This token's connection reports to project {connection.project.slug!r}, "
-                f"not {named!r}.",
-                code=Code.WRONG_PROJECT,
-            )
-        return connection
-
-    def authenticate(self, inbound: Inbound, connection: Connection) -> ApiToken | None:
-        return self._token  # checked while resolving the connection it names
+    authentication = TOKEN_FOR_NAMED_PROJECT
 
 
 @register
@@ -224,10 +185,4 @@ class DevLakeKeylessReceiver(Receiver):
     needs a token, so these paths say how to send one (and the attempt is in the inbox)."""
 
     route = "devlake_keyless"
-
-    def resolve_connection(self, inbound: Inbound) -> Connection:
-        raise NotAuthenticated(
-            "DORA Hub needs a token on every webhook: post to /api/rest/plugins/webhook/... "
-            "(or /rest/plugins/webhook/...) with 'Authorization: Bearer <token>'.",
-            code=Code.NOT_AUTHENTICATED,
-        )
+    authentication = KEYLESS

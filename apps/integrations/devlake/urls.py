@@ -1,4 +1,4 @@
-"""DevLake's URL shapes and DORA Hub's native deployment and issue routes.
+"""DevLake's URL shapes (DORA Hub's native routes are in apps/integrations/native).
 
 DevLake's webhook plugin is reached three ways (server/api/middlewares.go, config-ui's nginx):
 `/api/rest/plugins/webhook/...` through its UI proxy and `/rest/plugins/webhook/...` on the
@@ -10,15 +10,12 @@ from django.urls import path
 
 from apps.ingest.views import ReceiverView
 from apps.integrations.devlake.receivers import (
-    DeploymentsReceiver,
     DevLakeDeploymentsReceiver,
     DevLakeIssueCloseReceiver,
     DevLakeIssuesReceiver,
     DevLakeKeylessReceiver,
     DevLakeProjectDeploymentsReceiver,
     DevLakePullRequestsReceiver,
-    IssueCloseReceiver,
-    IssuesReceiver,
 )
 
 _DEVLAKE_ROOTS = [
@@ -37,23 +34,7 @@ _DEVLAKE_ROUTES = [
     ("issue/<str:issue_key>/close", DevLakeIssueCloseReceiver, "issue-close"),
 ]
 
-urlpatterns = [
-    path(
-        "api/v1/connections/<int:connection_id>/deployments",
-        ReceiverView.for_receiver(DeploymentsReceiver),
-        name="deployments",
-    ),
-    path(
-        "api/v1/connections/<int:connection_id>/issues",
-        ReceiverView.for_receiver(IssuesReceiver),
-        name="issues",
-    ),
-    path(
-        "api/v1/connections/<int:connection_id>/issues/<str:issue_key>/close",
-        ReceiverView.for_receiver(IssueCloseReceiver),
-        name="issue-close",
-    ),
-]
+urlpatterns = []
 for root, root_name in _DEVLAKE_ROOTS:
     for form, form_name in _CONNECTION_FORMS:
         for suffix, receiver, name in _DEVLAKE_ROUTES:
@@ -75,7 +56,8 @@ for keyless in ("plugins/webhook/<path:rest>", "api/plugins/webhook/<path:rest>"
     urlpatterns.append(
         path(
             keyless,
-            ReceiverView.for_receiver(DevLakeKeylessReceiver),
+            # Not in the schema: no credential is accepted there.
+            ReceiverView.for_receiver(DevLakeKeylessReceiver, schema=None),
             name=f"keyless-{keyless[:3]}",
         )
     )

@@ -2,14 +2,15 @@
 
 Receivers are named by dotted path and imported on first use, so a provider whose adapter is
 not installed yet is simply not offered. Each is served with the API key naming the
-connection (there is no connection id in the URL); it otherwise behaves as on its own route.
+connection (there is no connection id in the URL), and still checks a signature where its own
+route does; it otherwise behaves as on its own route, route name included.
 """
 
-import functools
 import importlib
 
+from apps.ingest.authentication import Authentication, Signature, TokenNamesConnection
 from apps.ingest.receivers import Receiver
-from apps.integrations.pulse.receivers import TokenConnectionMixin
+from apps.integrations.pulse.receivers import KEY_NAMES_CONNECTION
 
 PROVIDERS: dict[str, str] = {
     "cli": "apps.integrations.pulse.receivers.PulseCliReceiver",
@@ -18,26 +19,25 @@ PROVIDERS: dict[str, str] = {
 }
 
 
-def receiver_for(provider: str) -> type[Receiver] | None:
+def receiver_for(provider: str) -> Receiver | None:
     path = PROVIDERS.get(provider)
-    return _keyed_receiver(path) if path else None
+    receiver_class = _import(path) if path else None
+    if receiver_class is None:
+        return None
+    return receiver_class(authentication=keyed(receiver_class.authentication))
 
 
 def supported() -> list[str]:
-    return sorted(name for name in PROVIDERS if receiver_for(name) is not None)
+    return sorted(name for name, path in PROVIDERS.items() if _import(path) is not None)
 
 
-@functools.cache
-def _keyed_receiver(path: str) -> type[Receiver] | None:
-    receiver_class = _import(path)
-    if receiver_class is None or issubclass(receiver_class, TokenConnectionMixin):
-        return receiver_class
-    # Same route name as the adapter's own: the inbox and "reprocess" treat both alike.
-    return type(
-        f"Keyed{receiver_class.__name__}",
-        (TokenConnectionMixin, receiver_class),
-        {"__module__": __name__},
-    )
+def keyed(authentication: Authentication) -> Authentication:
+    """The route's own strategy, with the API key naming the connection."""
+    if isinstance(authentication, TokenNamesConnection):
+        return authentication
+    if isinstance(authentication, Signature):
+        return TokenNamesConnection(hint=KEY_NAMES_CONNECTION.hint, then=authentication)
+    return KEY_NAMES_CONNECTION
 
 
 def _import(path: str) -> type[Receiver] | None:

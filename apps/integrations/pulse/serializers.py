@@ -6,7 +6,6 @@ Both vocabularies translate into the same three things: a `ChangeReport` for
 `upsert_issue`. Pulse's `system` (its partition of an organisation) becomes the `service`.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from apps.core.serializer_fields import (
 )
 from apps.deployments.models import DeploymentResult, Environment
 from apps.deployments.services import CommitRef, DeploymentData
+from apps.integrations.outcomes import ChangeReport
 from apps.issues.models import IssueStatus
 from apps.issues.services import INCIDENT_TYPE, IssueData
 
@@ -35,18 +35,6 @@ MAX_SYSTEM_LENGTH = 200
 
 CHANGE_KINDS = ("commit", "push")
 RESULTS = [r for r in DeploymentResult.values if r != DeploymentResult.IN_PROGRESS]
-
-
-@dataclass(frozen=True)
-class ChangeReport:
-    """A reported change. `kind` says what `at` is: the commit's authored time ("commit") or
-    the time it was pushed or reported ("push"); the earlier of all known times is its start."""
-
-    sha: str
-    at: datetime
-    kind: str = "push"
-    repo_url: str = ""
-    service: str = ""
 
 
 class SystemSerializer(serializers.Serializer):
