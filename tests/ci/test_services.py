@@ -6,16 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from apps.ci.deploy_rules import deployment_external_id, deployment_rule
 from apps.ci.models import Job
-from apps.ci.services import (
-    JobData,
-    Order,
-    StatusReport,
-    compare_reports,
-    deployment_external_id,
-    deployment_rule,
-    record_job,
-)
+from apps.ci.reports import JobData, Order, StatusReport, compare_reports
+from apps.ci.services import record_job
 from tests.factories import BASE_TIME, ConnectionFactory
 
 

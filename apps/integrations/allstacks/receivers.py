@@ -11,7 +11,8 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import status
 
-from apps.ci.services import JobWrite, record_job
+from apps.ci.reports import JobWrite
+from apps.ci.services import record_job
 from apps.connections.models import Connection
 from apps.ingest.authentication import TokenNamesConnection
 from apps.ingest.receivers import Inbound, Outcome, SerializerReceiver, register

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.ci.models import CIStatus
-from apps.ci.services import JobData, StatusReport
+from apps.ci.reports import JobData, StatusReport
 from apps.core import time
 from apps.core.serializer_fields import EpochSecondsField, LenientCharField, readable_url
 

@@ -6,7 +6,8 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers, status
 
-from apps.ci.services import JobWrite, PipelineWrite, record_build, record_job
+from apps.ci.reports import JobWrite, PipelineWrite
+from apps.ci.services import record_build, record_job
 from apps.connections.models import Connection
 from apps.core.signatures import hmac_sha256_hex
 from apps.ingest.authentication import Signature

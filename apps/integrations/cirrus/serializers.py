@@ -11,7 +11,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.ci.models import FINAL_STATUSES, CIStatus
-from apps.ci.services import JobData, PipelineData, StatusReport
+from apps.ci.reports import JobData, PipelineData, StatusReport
 from apps.core.serializer_fields import EpochSecondsField, IdentifierField, LenientCharField
 
 # Status -> (normalised status, position in the lifecycle). Final statuses share the last

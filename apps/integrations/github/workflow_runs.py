@@ -5,7 +5,8 @@ from typing import Any
 
 from rest_framework import status
 
-from apps.ci.services import JobData, PipelineData, StatusReport, record_build, record_job
+from apps.ci.reports import JobData, PipelineData, StatusReport
+from apps.ci.services import record_build, record_job
 from apps.connections.models import Connection
 from apps.ingest.receivers import Outcome
 from apps.integrations.github import serializers as s
