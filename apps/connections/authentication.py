@@ -6,9 +6,9 @@ from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from apps.connections.models import ApiToken, Connection
+from apps.connections.models import ApiToken
 from apps.connections.services import authenticate_token
-from apps.core.errors import Code, Forbidden, Unauthenticated
+from apps.core.errors import Code, Unauthenticated
 
 _SCHEMES = ("bearer", "token")
 
@@ -64,22 +64,6 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="dorahub"'
-
-
-def authenticate_for_connection(
-    *, headers: Mapping[str, str], query: Mapping[str, str], connection: Connection
-) -> ApiToken:
-    """Token check for ingestion: 401 without a usable token, 403 for another connection's."""
-    plaintext = extract_token(headers, query)
-    if plaintext is None:
-        raise Unauthenticated(
-            "Authentication required: send 'Authorization: Bearer <token>'.",
-            code=Code.NOT_AUTHENTICATED,
-        )
-    token = authenticate_token(plaintext=plaintext)
-    if token.connection_id != connection.pk:
-        raise Forbidden("This token belongs to another connection.", code=Code.WRONG_CONNECTION)
-    return token
 
 
 def token_project_id(request: Any) -> int | None:
