@@ -170,10 +170,10 @@ class TokenNamesConnection(Authentication):
         return Authenticated(connection=token.connection, token=token)
 
     def security(self) -> Security:
-        plain = [(scheme,) for scheme in TOKEN_SCHEMES]
+        plain: Security = [(scheme,) for scheme in TOKEN_SCHEMES]
         if self.then is None:
             return plain
-        signed = [(scheme, self.then.scheme) for scheme in TOKEN_SCHEMES]
+        signed: Security = [(scheme, self.then.scheme) for scheme in TOKEN_SCHEMES]
         return signed + plain if self.then.token_without_secret else signed
 
 

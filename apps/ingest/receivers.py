@@ -102,9 +102,9 @@ class SerializerReceiver(Receiver):
     `serializer_class` (with `serializer_context`), then `apply` turns the valid data into
     service calls."""
 
-    serializer_class: ClassVar[type[serializers.Serializer]]
+    serializer_class: ClassVar[type[serializers.Serializer[Any]]]
 
-    def serializer_for(self, payload: Any) -> type[serializers.Serializer]:
+    def serializer_for(self, payload: Any) -> type[serializers.Serializer[Any]]:
         return self.serializer_class
 
     def serializer_context(self, *, connection: Connection, inbound: Inbound) -> dict[str, Any]:
