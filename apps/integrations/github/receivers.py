@@ -66,7 +66,9 @@ class GitHubReceiver(Receiver):
             # GitHub's "application/x-www-form-urlencoded" option: the JSON is in `payload`.
             form = parse_qs(inbound.body.decode("utf-8", errors="replace"))
             if "payload" not in form:
-                raise ParseError("Form-encoded delivery without a payload field.")
+                raise ParseError(
+                    "Form-encoded delivery without a payload field.", code=Code.MALFORMED_JSON
+                )
             try:
                 payload = strict_json.loads(form["payload"][0].encode())
             except strict_json.MalformedJSON as exc:
