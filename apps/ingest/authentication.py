@@ -16,7 +16,7 @@ Each also declares how it appears in the OpenAPI schema (`security()`), so that 
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from apps.connections.authentication import ApiTokenAuthentication, extract_token
 from apps.connections.models import ApiToken, Connection
@@ -181,17 +181,19 @@ class TokenNamesConnection(Authentication):
 class Signature(Authentication):
     """`header` carries `sign(secret, body)`, made with the connection's signing secret.
 
-    `allow_unsigned` on a connection accepts deliveries without the header: on any connection
-    when `unsigned_despite_secret`, else only on one without a secret. A connection without a
-    secret takes its API token instead when `token_without_secret`. A wrong signature is
-    always refused."""
+    `unsigned` says what the connection's `allow_unsigned` setting may waive: "never",
+    "without_secret" (a connection without a secret takes unsigned deliveries) or "always"
+    (deliveries without the header, secret or not). A connection without a secret takes its
+    API token instead when `token_without_secret`. A wrong signature is always refused.
+    Senders whose signature covers more than the body, or who send several, subclass and
+    override `presented`, `refuse_early` and `matches`."""
 
     header: str
     sign: Callable[[str, bytes], str]
     setup: str  # where the sender is given the secret, for the refusal's message
     normalise: Callable[[str], str] = str.strip
     token_without_secret: bool = False
-    unsigned_despite_secret: bool = False
+    unsigned: Literal["never", "without_secret", "always"] = "without_secret"
 
     @property
     def scheme(self) -> SecurityScheme:
@@ -237,12 +239,16 @@ class Signature(Authentication):
     ) -> None:
         """Refuse unless the body is signed with `connection`'s secret or the connection takes
         this delivery unsigned. An unknown connection (None) is refused as a wrong signature."""
-        presented = self._presented(headers)
+        presented = self.presented(headers)
         secret = connection.get_signing_secret() if connection is not None else ""
-        allows_unsigned = connection is not None and connection.setting("allow_unsigned")
+        allows_unsigned = (
+            self.unsigned != "never"
+            and connection is not None
+            and connection.setting("allow_unsigned")
+        )
         token_instead = token is not None and self.token_without_secret and not secret
         if not presented:
-            if token_instead or (allows_unsigned and (self.unsigned_despite_secret or not secret)):
+            if token_instead or (allows_unsigned and (self.unsigned == "always" or not secret)):
                 return self._active(connection)
             raise Unauthenticated(
                 f"Missing {self.header}: sign the body with the connection's secret "
@@ -251,9 +257,12 @@ class Signature(Authentication):
             )
         if not secret and (token_instead or allows_unsigned):
             return self._active(connection)
+        self.refuse_early(headers)
         # Compared even without a secret, so an unknown connection costs what a known one does.
-        expected = self.sign(secret or "no secret", body)
-        if not signatures_match(expected=expected, presented=presented) or not secret:
+        matched = self.matches(
+            secret=secret or "no secret", body=body, headers=headers, presented=presented
+        )
+        if not matched or not secret:
             raise Unauthenticated(
                 f"{self.header} does not match the body signed with the connection's secret "
                 f"(or the connection has no signing secret: {self.setup}).",
@@ -261,8 +270,16 @@ class Signature(Authentication):
             )
         self._active(connection)
 
-    def _presented(self, headers: Mapping[str, str]) -> str:
+    def presented(self, headers: Mapping[str, str]) -> str:
         return self.normalise(headers.get(self.header) or "")
+
+    def refuse_early(self, headers: Mapping[str, str]) -> None:
+        """Further refusals before the comparison (a signed timestamp out of tolerance)."""
+
+    def matches(
+        self, *, secret: str, body: bytes, headers: Mapping[str, str], presented: str
+    ) -> bool:
+        return signatures_match(expected=self.sign(secret, body), presented=presented)
 
     @staticmethod
     def _active(connection: Connection | None) -> None:

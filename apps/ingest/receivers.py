@@ -93,6 +93,14 @@ class Receiver:
             )
         return payload
 
+    def validate(
+        self, serializer_class: type[serializers.Serializer[Any]], payload: Any, **context: Any
+    ) -> dict[str, Any]:
+        """For receivers whose one route takes several bodies (by event type)."""
+        serializer = serializer_class(data=payload, context=context)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         raise NotImplementedError
 

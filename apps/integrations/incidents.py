@@ -1,6 +1,7 @@
-"""What the incident sources share (PagerDuty, Opsgenie, incident.io, Jira): their signature
-checks, how a provider's incident becomes a write through `issues.services.upsert_issue`, and
-the answers they give. Each source's receiver only translates its payload into `IssueData`."""
+"""What the incident sources share (PagerDuty, Opsgenie, incident.io, Jira): how a provider's
+incident becomes a write through `issues.services.upsert_issue`, and the answers they give
+(their signatures are declared strategies, `apps.ingest.authentication.Signature`). Each
+source's receiver only translates its payload into `IssueData`."""
 
 import hashlib
 import json
@@ -9,47 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
 
 from apps.connections.models import Connection
-from apps.core.errors import Code
 from apps.events.services import record_event
 from apps.ingest.receivers import Inbound, Outcome
 from apps.issues.models import Issue
 from apps.issues.selectors import issue_by_key
 from apps.issues.services import IssueData, upsert_issue
-
-
-def require_active(connection: Connection) -> None:
-    if not connection.is_active:
-        raise AuthenticationFailed("This connection is disabled.", code=Code.CONNECTION_INACTIVE)
-
-
-def signing_secret(connection: Connection, *, provider: str) -> str:
-    """The connection's signing secret; a signed source without one cannot be verified, so
-    nothing it sends is accepted (set the same secret on both sides)."""
-    secret = connection.get_signing_secret()
-    if not secret:
-        raise AuthenticationFailed(
-            f"This connection has no signing secret: set one on the connection and the same "
-            f"secret on the {provider} webhook.",
-            code=Code.SIGNATURE_MISSING,
-        )
-    return secret
-
-
-def missing(header: str, *, provider: str) -> AuthenticationFailed:
-    return AuthenticationFailed(
-        f"Missing {header}: set the connection's secret on the {provider} webhook.",
-        code=Code.SIGNATURE_MISSING,
-    )
-
-
-def mismatch(header: str) -> AuthenticationFailed:
-    return AuthenticationFailed(
-        f"{header} does not match the body signed with the connection's secret.",
-        code=Code.SIGNATURE_INVALID,
-    )
 
 
 def body_field(inbound: Inbound, *path: str) -> str:

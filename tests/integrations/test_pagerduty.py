@@ -137,8 +137,9 @@ def test_a_connection_without_a_secret_accepts_nothing(api):
 
     response = deliver(api, connection, src.load("pagerduty", "incident_triggered"))
 
+    # Answered as a wrong signature: a signer cannot tell it from an unknown connection.
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "signature_missing"
+    assert response.json()["error"]["code"] == "signature_invalid"
 
 
 def test_a_retried_event_is_answered_as_a_duplicate(api, pagerduty):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.connections.models import Connection
 from apps.core.signatures import hmac_sha256_hex, signatures_match
+from apps.ingest.authentication import Signature
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations import incidents
 from apps.integrations.jira.serializers import WebhookSerializer
@@ -27,23 +28,26 @@ ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issu
 _CATEGORY_STATUS = {"new": IssueStatus.TODO, "indeterminate": IssueStatus.IN_PROGRESS}
 
 
+def jira_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac_sha256_hex(secret=secret, body=body)
+
+
 def signature_matches(*, secret: str, body: bytes, header: str) -> bool:
-    expected = "sha256=" + hmac_sha256_hex(secret=secret, body=body)
-    return signatures_match(expected=expected, presented=header.strip())
+    return signatures_match(expected=jira_signature(secret, body), presented=header.strip())
+
+
+SIGNATURE = Signature(
+    header=SIGNATURE_HEADER,
+    sign=jira_signature,
+    setup=f"set the connection's secret on the {PROVIDER} webhook",
+    unsigned="never",
+)
 
 
 @register
 class JiraReceiver(Receiver):
     route = "jira"
-
-    def authenticate(self, inbound: Inbound, connection: Connection) -> None:
-        incidents.require_active(connection)
-        secret = incidents.signing_secret(connection, provider=PROVIDER)
-        header = inbound.headers.get(SIGNATURE_HEADER, "")
-        if not header.strip():
-            raise incidents.missing(SIGNATURE_HEADER, provider=PROVIDER)
-        if not signature_matches(secret=secret, body=inbound.body, header=header):
-            raise incidents.mismatch(SIGNATURE_HEADER)
+    authentication = SIGNATURE
 
     def delivery_id(self, inbound: Inbound) -> str:
         # Jira Cloud repeats this identifier when it retries a delivery.

@@ -5,6 +5,7 @@ the body>`, one `v1=` per active secret while a secret is rotated. An incident's
 resolve and priority change write the incident; every other event is kept as activity or
 answered 202, so PagerDuty's delivery log stays green."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -12,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 
 from apps.connections.models import Connection
 from apps.core.signatures import any_signature_matches, hmac_sha256_hex
+from apps.ingest.authentication import Signature
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations import incidents
 from apps.integrations.pagerduty.serializers import EnvelopeSerializer, incident_of
@@ -40,24 +42,36 @@ _STATUSES = {
 }
 
 
+def pagerduty_signature(secret: str, body: bytes) -> str:
+    return "v1=" + hmac_sha256_hex(secret=secret, body=body)
+
+
 def signature_matches(*, secret: str, body: bytes, header: str) -> bool:
-    expected = "v1=" + hmac_sha256_hex(secret=secret, body=body)
     presented = [part.strip() for part in header.split(",") if part.strip().startswith("v1=")]
-    return any_signature_matches(expected=expected, presented=presented)
+    return any_signature_matches(expected=pagerduty_signature(secret, body), presented=presented)
+
+
+class PagerDutySignature(Signature):
+    """One `v1=` signature per active secret while PagerDuty rotates one."""
+
+    def matches(
+        self, *, secret: str, body: bytes, headers: Mapping[str, str], presented: str
+    ) -> bool:
+        return signature_matches(secret=secret, body=body, header=presented)
+
+
+SIGNATURE = PagerDutySignature(
+    header=SIGNATURE_HEADER,
+    sign=pagerduty_signature,
+    setup=f"set the connection's secret on the {PROVIDER} webhook subscription",
+    unsigned="never",
+)
 
 
 @register
 class PagerDutyReceiver(Receiver):
     route = "pagerduty"
-
-    def authenticate(self, inbound: Inbound, connection: Connection) -> None:
-        incidents.require_active(connection)
-        secret = incidents.signing_secret(connection, provider=PROVIDER)
-        header = inbound.headers.get(SIGNATURE_HEADER, "")
-        if not header.strip():
-            raise incidents.missing(SIGNATURE_HEADER, provider=PROVIDER)
-        if not signature_matches(secret=secret, body=inbound.body, header=header):
-            raise incidents.mismatch(SIGNATURE_HEADER)
+    authentication = SIGNATURE
 
     def delivery_id(self, inbound: Inbound) -> str:
         # PagerDuty retries a delivery with the same event id.
