@@ -83,9 +83,25 @@ def github(connection_id, signature: str | None):
     return post(f"/api/v1/connections/{connection_id}/github", **headers)
 
 
+def signed_by_header(route: str, header: str):
+    def send(connection_id, signature: str | None):
+        headers = {header: signature} if signature is not None else {}
+        return post(f"/api/v1/connections/{connection_id}/{route}", **headers)
+
+    return send
+
+
 SIGNED = {
     "cirrus": (cirrus, lambda secret: hmac_sha256_hex(secret=secret, body=BODY)),
     "github": (github, lambda secret: "sha256=" + hmac_sha256_hex(secret=secret, body=BODY)),
+    "pagerduty": (
+        signed_by_header("pagerduty", "HTTP_X_PAGERDUTY_SIGNATURE"),
+        lambda secret: "v1=" + hmac_sha256_hex(secret=secret, body=BODY),
+    ),
+    "jira": (
+        signed_by_header("jira", "HTTP_X_HUB_SIGNATURE"),
+        lambda secret: "sha256=" + hmac_sha256_hex(secret=secret, body=BODY),
+    ),
 }
 
 

@@ -2,24 +2,39 @@
 the credentials the route really reads (its receiver's declared authentication), so a request
 built from the schema alone authenticates, and one without them does not."""
 
+import time
+
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
-from apps.core.signatures import hmac_sha256_hex
+from apps.core.signatures import hmac_sha256_base64, hmac_sha256_hex
+from apps.integrations.incidentio.receivers import signing_key
 from tests.factories import ConnectionFactory, token_for
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "schema-secret"
 BODY = b"{}"
+NOW = str(int(time.time()))
 # The signature headers a scheme may name, and how a person computes each for a body.
 SIGNATURES = {
     "X-Hub-Signature-256": lambda body: "sha256=" + hmac_sha256_hex(secret=SECRET, body=body),
+    "X-Hub-Signature": lambda body: "sha256=" + hmac_sha256_hex(secret=SECRET, body=body),
     "X-Cirrus-Signature": lambda body: hmac_sha256_hex(secret=SECRET, body=body),
+    "X-PagerDuty-Signature": lambda body: "v1=" + hmac_sha256_hex(secret=SECRET, body=body),
+    "webhook-signature": lambda body: (
+        "v1," + hmac_sha256_base64(key=signing_key(SECRET), body=f"msg_1.{NOW}.".encode() + body)
+    ),
 }
-# Headers the receivers dispatch on; the schema documents them in each route's description.
-EVENT_HEADERS = {"X-GitHub-Event": "ping", "X-Cirrus-Event": "task", "X-GitHub-Delivery": "d-1"}
+# Headers the receivers dispatch on or sign with; each route's description names them.
+EVENT_HEADERS = {
+    "X-GitHub-Event": "ping",
+    "X-Cirrus-Event": "task",
+    "X-GitHub-Delivery": "d-1",
+    "webhook-id": "msg_1",
+    "webhook-timestamp": NOW,
+}
 
 
 @pytest.fixture(scope="module")
