@@ -18,22 +18,23 @@ from apps.integrations.pulse import providers
 TEST_HEADER = "X-DoraHub-Test-Delivery"
 
 
-def _receiver_for(path: str) -> tuple[type[Receiver], dict[str, object]]:
+def _receiver_for(path: str) -> tuple[Receiver, dict[str, object]]:
     match = resolve(path)
     params = dict(match.kwargs)
     receiver_class = getattr(match.func, "view_initkwargs", {}).get("receiver_class")
-    if receiver_class is None and "provider" in params:  # Pulse's one URL for every tool
-        receiver_class = providers.receiver_for(str(params["provider"]))
-    if receiver_class is None:
+    receiver = receiver_class() if receiver_class is not None else None
+    if receiver is None and "provider" in params:  # Pulse's one URL for every tool
+        receiver = providers.receiver_for(str(params["provider"]))
+    if receiver is None:
         raise LookupError(f"no receiver behind {path}")
-    return receiver_class, params
+    return receiver, params
 
 
 def send_test_delivery(*, connection: Connection) -> Response:
     """Post the first example of the connection's kind, dated now; the sender is the admin,
     already trusted, so the token (and signature) check is the one step skipped."""
     route = first_route(connection)
-    receiver_class, params = _receiver_for(route.request_path(connection))
+    receiver, params = _receiver_for(route.request_path(connection))
     params["connection_id"] = connection.pk
     values = {**example_values(connection=connection), **time_values(timezone.now())}
     body = json.dumps(json.loads(route.body_text(values, for_shell=False))).encode()
@@ -47,7 +48,6 @@ def send_test_delivery(*, connection: Connection) -> Response:
     }
     if "X-GitHub-Delivery" in headers:
         headers["X-GitHub-Delivery"] = delivery_id
-    receiver = receiver_class()
     delivery = services.record_delivery(
         route=receiver.route, params=params, headers=headers, query={}, body=body
     )
