@@ -29,7 +29,6 @@ class Code(StrEnum):
     CONNECTION_INACTIVE = "connection_inactive"
     SIGNATURE_MISSING = "signature_missing"
     SIGNATURE_INVALID = "signature_invalid"
-    SIGNATURE_UNVERIFIABLE = "signature_unverifiable"
     TIMESTAMP_OUT_OF_TOLERANCE = "timestamp_out_of_tolerance"
     # what they may touch
     PERMISSION_DENIED = "permission_denied"
