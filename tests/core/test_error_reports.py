@@ -7,7 +7,7 @@ from django.test import Client
 from django.views.debug import ExceptionReporter, technical_500_response
 
 from apps.ingest.models import Delivery
-from apps.integrations.devlake import receivers as devlake_receivers
+from apps.integrations.native import receivers as native_receivers
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def crash(monkeypatch):
         token = kwargs  # noqa: F841 - a local the debug page would print
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(devlake_receivers, "upsert_deployment", upsert)
+    monkeypatch.setattr(native_receivers, "upsert_deployment", upsert)
 
 
 def post(sender):
