@@ -194,6 +194,8 @@ class Signature(Authentication):
     normalise: Callable[[str], str] = str.strip
     token_without_secret: bool = False
     unsigned: Literal["never", "without_secret", "always"] = "without_secret"
+    # What the header holds, for the schema.
+    what: str = "The HMAC-SHA256 signature of the raw body with the connection's signing secret"
 
     @property
     def scheme(self) -> SecurityScheme:
@@ -203,8 +205,7 @@ class Signature(Authentication):
                 "type": "apiKey",
                 "in": "header",
                 "name": self.header,
-                "description": "The HMAC-SHA256 signature of the raw body with the "
-                f"connection's signing secret ({self.setup}).",
+                "description": f"{self.what} ({self.setup}).",
             },
         )
 

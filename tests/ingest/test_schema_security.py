@@ -23,6 +23,7 @@ SIGNATURES = {
     "X-Hub-Signature": lambda body: "sha256=" + hmac_sha256_hex(secret=SECRET, body=body),
     "X-Cirrus-Signature": lambda body: hmac_sha256_hex(secret=SECRET, body=body),
     "X-PagerDuty-Signature": lambda body: "v1=" + hmac_sha256_hex(secret=SECRET, body=body),
+    "X-Gitlab-Token": lambda body: SECRET,
     "webhook-signature": lambda body: (
         "v1," + hmac_sha256_base64(key=signing_key(SECRET), body=f"msg_1.{NOW}.".encode() + body)
     ),
@@ -30,6 +31,7 @@ SIGNATURES = {
 # Headers the receivers dispatch on or sign with; each route's description names them.
 EVENT_HEADERS = {
     "X-GitHub-Event": "ping",
+    "X-Gitlab-Event": "System Hook",
     "X-Cirrus-Event": "task",
     "X-GitHub-Delivery": "d-1",
     "webhook-id": "msg_1",
