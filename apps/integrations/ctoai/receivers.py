@@ -5,20 +5,20 @@ it), change events become changes; each is also recorded as the lifecycle event 
 (`deployment.success`, `change.merge`...), so ops.yml triggers written for CTO.ai fire."""
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
-from apps.connections.authentication import extract_token
-from apps.connections.models import ApiToken, Connection, ConnectionKind
-from apps.connections.services import authenticate_token
-from apps.core.errors import Code
+from apps.connections.models import Connection, ConnectionKind
+from apps.core.errors import Code, Forbidden
 from apps.deployments.models import DeploymentResult
 from apps.deployments.selectors import deployment_by_external_id
 from apps.deployments.services import CommitRef, DeploymentData, record_change, upsert_deployment
 from apps.events.services import record_event
+from apps.ingest.authentication import Authenticated, TokenNamesConnection
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations.ctoai.serializers import EventSerializer, environment_for
 
@@ -35,35 +35,39 @@ def deployment_identity(*, repo: str, environment: str, commit: str) -> str:
     return "ctoai:sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class CtoAiToken(TokenNamesConnection):
+    """The bearer token names the connection, which must be a CTO.ai one (`POST /` is CTO.ai's
+    Events API); a token in the query is not read."""
+
+    hint: str = "send 'Authorization: Bearer <token>' (the token of a CTO.ai connection)"
+
+    def authenticate(
+        self,
+        *,
+        params: Mapping[str, Any],
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        body: bytes,
+    ) -> Authenticated:
+        sender = super().authenticate(params=params, headers=headers, query={}, body=body)
+        if sender.connection.kind != ConnectionKind.CTOAI:
+            raise Forbidden(
+                "POST / is CTO.ai's Events API: use the token of a connection of kind "
+                f"'ctoai' (this one is {sender.connection.kind!r}).",
+                code=Code.WRONG_CONNECTION,
+            )
+        return sender
+
+
+CTOAI_TOKEN = CtoAiToken()
+
+
 @register
 class EventsApiReceiver(Receiver):
     route = "ctoai_events"
 
-    def __init__(self) -> None:
-        self._token: ApiToken | None = None
-
-    def resolve_connection(self, inbound: Inbound) -> Connection:
-        if inbound.replay:
-            return super().resolve_connection(inbound)
-        plaintext = extract_token(inbound.headers, {})
-        if plaintext is None:
-            raise NotAuthenticated(
-                "Authentication required: send 'Authorization: Bearer <token>' (the token of a "
-                "CTO.ai connection).",
-                code=Code.NOT_AUTHENTICATED,
-            )
-        self._token = authenticate_token(plaintext=plaintext)
-        connection = self._token.connection
-        if connection.kind != ConnectionKind.CTOAI:
-            raise PermissionDenied(
-                "POST / is CTO.ai's Events API: use the token of a connection of kind "
-                f"'ctoai' (this one is {connection.kind!r}).",
-                code=Code.WRONG_CONNECTION,
-            )
-        return connection
-
-    def authenticate(self, inbound: Inbound, connection: Connection) -> ApiToken | None:
-        return self._token  # checked while resolving the connection it names
+    authentication = CTOAI_TOKEN
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         event = self.validate(EventSerializer, payload)
