@@ -71,6 +71,7 @@ def request_for(path: str, requirement: dict, schemes: dict, *, connection, toke
         .replace("{connection_name}", connection.name)
         .replace("{issue_key}", "INC-1")
         .replace("{provider}", "cli")
+        .replace("{project_name}", connection.project.slug)
         .replace("{company_id}", "acme")
     )
     headers = {
