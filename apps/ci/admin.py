@@ -21,8 +21,13 @@ class JobInline(admin.TabularInline):
     model = Job
     extra = 0
     can_delete = False
-    fields = ["external_id", "name", "status", "original_status", "duration_seconds"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "external_id",
+        "name",
+        "status",
+        "original_status",
+        "duration_seconds",
+    )
     show_change_link = True
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

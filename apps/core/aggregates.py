@@ -53,7 +53,15 @@ class Percentile(Aggregate):
         template = f"{SQLITE_PERCENTILE}(%(expressions)s, {self.fraction!r})"
         return self._as_sql_with(template, compiler, connection, **extra_context)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
         raise NotImplementedError(f"Percentile is not available on {connection.vendor}.")
 
     def _as_sql_with(self, template: str, compiler: Any, connection: Any, **extra: Any) -> Any:

@@ -59,10 +59,7 @@ def _key(request: Any, username: str) -> str:
     return f"login-failures:{digest}"
 
 
-class ThrottledLoginMixin:
-    request: Any
-    data: Any
-
+class ThrottledLoginMixin(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         key = _key(self.request, str(self.data.get("username", "")))
         if cache.get(key, 0) >= LOGIN_MAX_FAILURES:
@@ -70,7 +67,7 @@ class ThrottledLoginMixin:
                 "Too many failed login attempts. Try again in 15 minutes.", code=Code.THROTTLED
             )
         try:
-            return super().clean()  # type: ignore[misc]
+            return super().clean()
         except forms.ValidationError:
             cache.add(key, 0, timeout=LOGIN_LOCKOUT_SECONDS)
             cache.incr(key)

@@ -15,7 +15,7 @@ DEVLAKE_TIMES = "devlake_times"
 TIME_READINGS = "time_readings"
 
 
-class AwareDateTimeField(serializers.Field):
+class AwareDateTimeField(serializers.Field[Any, Any, Any, Any]):
     """ISO 8601 with an offset; naive or unparsable values are rejected with a clear reason."""
 
     default_error_messages = {"invalid": "{reason}"}
@@ -59,7 +59,7 @@ class AwareDateTimeField(serializers.Field):
         return value.isoformat()
 
 
-class EpochSecondsField(serializers.Field):
+class EpochSecondsField(serializers.Field[Any, Any, Any, Any]):
     default_error_messages = {"invalid": "{reason}"}
 
     def __init__(self, *, millis: bool = False, **kwargs: Any):

@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 logger = logging.getLogger(__name__)
 
 
-def send_now(task: Task, *args: Any, **kwargs: Any) -> bool:
+def send_now(task: Task[Any, Any], *args: Any, **kwargs: Any) -> bool:
     """Send a task; on a broker failure log and return False (reconciliation catches up).
 
     Only an unreachable broker is absorbed: the data is already committed and the
@@ -24,5 +24,5 @@ def send_now(task: Task, *args: Any, **kwargs: Any) -> bool:
     return True
 
 
-def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(task: Task[Any, Any], *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(lambda: send_now(task, *args, **kwargs))

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -39,8 +40,9 @@ class PeriodForm(forms.Form):
     since = forms.DateField(required=False)
     until = forms.DateField(required=False)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in ("since", "until"):
             if problem := check_period_day(data.get(name)):
                 self.add_error(name, problem)

@@ -1,10 +1,13 @@
 from rest_framework import serializers
 
+from apps.connections.models import Project
 from apps.deployments.models import Deployment
 
 
 class DeploymentOutputSerializer(serializers.ModelSerializer):
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    project: serializers.SlugRelatedField[Project] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     repository = serializers.CharField(source="repository.url", default=None, read_only=True)
     commit_count = serializers.IntegerField(read_only=True)
 

@@ -65,7 +65,9 @@ class DeploymentData:
         if self.pipeline_id:
             return f"pipeline:{self.pipeline_id}"
         shas = sorted({c.sha for c in self.commits} | ({self.commit_sha} - {""}))
-        start = (self.started_at or self.finished_at).isoformat()
+        instant = self.started_at or self.finished_at
+        assert instant is not None, "a deployment without an id has a start or finish time"
+        start = instant.isoformat()
         material = json.dumps([shas, start, self.environment])
         return "digest:" + hashlib.sha256(material.encode()).hexdigest()[:40]
 
@@ -230,7 +232,7 @@ def _mark_shipped_days_dirty(*, project: Project, commit_ids: Sequence[int]) -> 
     shipped = Deployment.objects.filter(
         deployment_commits__commit_id__in=commit_ids, finished_at__isnull=False
     ).values_list("environment", "finished_at")
-    by_environment: dict[str, list[datetime]] = {}
+    by_environment: dict[str, list[datetime | None]] = {}
     for environment, finished_at in shipped:
         by_environment.setdefault(environment, []).append(finished_at)
     for environment, instants in by_environment.items():

@@ -91,8 +91,8 @@ def _infer(deployment: Deployment) -> bool:
         if head_start and previous_start and previous_start < head_start:
             wanted = set(
                 Commit.objects.filter(
+                    Q(repository_id=deployment.repository_id),  # None: no repository
                     project_id=deployment.project_id,
-                    repository_id=deployment.repository_id,
                     start_at__gt=previous_start,
                     start_at__lte=head_start,
                 )

@@ -313,7 +313,7 @@ def _replace_resolver(issue: Issue, resolver: Deployment | None) -> None:
     with transaction.atomic():
         Issue.objects.filter(pk=issue.pk).update(**updates)
         instants: list[datetime] = [t for t in (issue.resolved_at, resolved_at) if t]
-        environment = issue.deployment.environment if issue.deployment_id else PRODUCTION
+        environment = issue.deployment.environment if issue.deployment else PRODUCTION
         mark_dirty(project=issue.project, environment=environment, instants=instants)
         for deployment in (previous, resolver):
             if deployment is not None and deployment.finished_at is not None:

@@ -58,9 +58,10 @@ def mark_remediations(*, deployment_ids: Iterable[int]) -> int:
         by_pk.update({d.pk: d for d in timeline})
         by_pk.update({d.pk: d for d in members})
         first = min((d.finished_at for d in members if d.finished_at), default=None)
-        finished = [d.finished_at for d in timeline]
+        # The timeline holds finished deployments only.
+        finished = [d.finished_at for d in timeline if d.finished_at is not None]
         for deployment in timeline:
-            if first is None or deployment.finished_at < first:
+            if first is None or deployment.finished_at is None or deployment.finished_at < first:
                 continue
             end = bisect_left(finished, deployment.finished_at)  # strictly earlier ones
             earlier = timeline[max(0, end - LOOKBACK) : end][::-1]

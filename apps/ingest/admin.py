@@ -1,5 +1,6 @@
 import contextlib
 import json
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -9,9 +10,16 @@ from django.utils.html import format_html
 from apps.ingest import pipeline
 from apps.ingest.models import Delivery
 
+# ModelAdmin is generic in the stubs only (django-stubs-ext's monkeypatch is not installed in
+# production).
+if TYPE_CHECKING:
+    _DeliveryModelAdmin = admin.ModelAdmin[Delivery]
+else:
+    _DeliveryModelAdmin = admin.ModelAdmin
+
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(_DeliveryModelAdmin):
     list_display = [
         "id",
         "received_at",

@@ -202,7 +202,7 @@ def _after_write(*, connection: Connection, issue: Issue, before: dict[str, Any]
         for t in (issue.created_at, issue.resolved_at, before["created_at"], before["resolved_at"])
         if t is not None
     ]
-    environment = issue.deployment.environment if issue.deployment_id else "PRODUCTION"
+    environment = issue.deployment.environment if issue.deployment else "PRODUCTION"
     mark_dirty(project=connection.project, environment=environment, instants=instants)
     # The linked deployment's "failed" and the resolving one's "rework" may have changed too.
     for deployment in (issue.deployment, issue.resolved_by):

@@ -16,7 +16,7 @@ from apps.metrics.selectors.periods import INTERVALS, default_period
 TRANSPORT_PARAMS = {"api_key", "format"}
 
 
-class StrictQuerySerializer(serializers.Serializer):
+class StrictQuerySerializer(serializers.Serializer[Any]):
     """Query parameters; an unknown one is a 400 naming it rather than silently ignored."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def resolve_period(*, since: date | None, until: date | None, tz: ZoneInfo) -> t
 LEVEL_HELP = "elite, high, medium, low, or 'no data'"
 
 
-class DeploymentFrequencySerializer(serializers.Serializer):
+class DeploymentFrequencySerializer(serializers.Serializer[Any]):
     deployments = serializers.IntegerField(help_text="Successful deployments in the period.")
     per_day = serializers.FloatField(allow_null=True)
     deployment_days = serializers.IntegerField()
@@ -99,7 +99,7 @@ class DeploymentFrequencySerializer(serializers.Serializer):
     level = serializers.CharField(help_text=LEVEL_HELP)
 
 
-class LeadTimeSerializer(serializers.Serializer):
+class LeadTimeSerializer(serializers.Serializer[Any]):
     median_seconds = serializers.FloatField(allow_null=True)
     p75_seconds = serializers.FloatField(allow_null=True)
     p90_seconds = serializers.FloatField(allow_null=True)
@@ -108,26 +108,26 @@ class LeadTimeSerializer(serializers.Serializer):
     level = serializers.CharField(help_text=LEVEL_HELP)
 
 
-class ChangeFailureRateSerializer(serializers.Serializer):
+class ChangeFailureRateSerializer(serializers.Serializer[Any]):
     rate = serializers.FloatField(allow_null=True)
     failed_deployments = serializers.IntegerField()
     deployments = serializers.IntegerField()
     level = serializers.CharField(help_text=LEVEL_HELP)
 
 
-class RestoreTimeSerializer(serializers.Serializer):
+class RestoreTimeSerializer(serializers.Serializer[Any]):
     median_seconds = serializers.FloatField(allow_null=True)
     incidents = serializers.IntegerField()
     level = serializers.CharField(help_text=LEVEL_HELP)
 
 
-class ReworkRateSerializer(serializers.Serializer):
+class ReworkRateSerializer(serializers.Serializer[Any]):
     rate = serializers.FloatField(allow_null=True)
     rework_deployments = serializers.IntegerField()
     deployments = serializers.IntegerField()
 
 
-class SeriesPointSerializer(serializers.Serializer):
+class SeriesPointSerializer(serializers.Serializer[Any]):
     start = serializers.DateField()
     deployments = serializers.IntegerField()
     lead_time_median_seconds = serializers.FloatField(allow_null=True)
@@ -135,7 +135,7 @@ class SeriesPointSerializer(serializers.Serializer):
     time_to_restore_median_seconds = serializers.FloatField(allow_null=True)
 
 
-class ScopeSerializer(serializers.Serializer):
+class ScopeSerializer(serializers.Serializer[Any]):
     project = serializers.CharField(allow_null=True, help_text="Slug; null for all projects.")
     environment = serializers.CharField()
     service = serializers.CharField(allow_null=True)
@@ -144,12 +144,14 @@ class ScopeSerializer(serializers.Serializer):
     time_zone = serializers.CharField(help_text="Days and buckets are in this time zone.")
     interval = serializers.CharField(required=False)
     benchmark = serializers.CharField()
-    source = serializers.CharField(
+    # A field named like DRF's Field.source attribute: the serializer metaclass moves it into
+    # `_declared_fields`, which the stubs cannot know.
+    source = serializers.CharField(  # type: ignore[assignment]
         required=False, help_text="'snapshots' or 'live': where the deployment counts came from."
     )
 
 
-class FiguresSerializer(serializers.Serializer):
+class FiguresSerializer(serializers.Serializer[Any]):
     deployment_frequency = DeploymentFrequencySerializer()
     lead_time = LeadTimeSerializer()
     change_failure_rate = ChangeFailureRateSerializer()
@@ -169,7 +171,7 @@ class DoraReportSerializer(FiguresSerializer):
         return {name: fields[name] for name in order}
 
 
-class ProjectRefSerializer(serializers.Serializer):
+class ProjectRefSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     name = serializers.CharField()
     time_zone = serializers.CharField()
@@ -183,6 +185,6 @@ class ProjectFiguresSerializer(FiguresSerializer):
         return {"project": fields.pop("project"), **fields}
 
 
-class DoraProjectsSerializer(serializers.Serializer):
+class DoraProjectsSerializer(serializers.Serializer[Any]):
     scope = ScopeSerializer()
     projects = ProjectFiguresSerializer(many=True)

@@ -35,7 +35,8 @@ UTC = ZoneInfo("UTC")
 def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    validated: dict[str, Any] = serializer.validated_data
+    return validated
 
 
 def _scope_body(**values: Any) -> dict[str, Any]:
@@ -146,7 +147,7 @@ def _requested_project(request: Request, slug: str | None) -> Project | None:
         return project
     if not slug:
         return None
-    project = Project.objects.filter(slug=slug).first()
-    if project is None:
+    found = Project.objects.filter(slug=slug).first()
+    if found is None:
         raise NotFound(f"No project with slug {slug!r}.", code=Code.NOT_FOUND)
-    return project
+    return found

@@ -102,7 +102,9 @@ class OptionalFieldSerializer(serializers.Serializer):
                 )
             problems = {i: [p] for i, v in enumerate(value) if (p := _check_typed(v, kind))}
             if problems:
-                raise serializers.ValidationError({"value": problems})
+                # Keyed by list position, which the error handler renders as [i]; the stubs
+                # only foresee names.
+                raise serializers.ValidationError({"value": problems})  # type: ignore[dict-item]
         elif problem := _check_typed(value, kind):
             raise serializers.ValidationError({"value": [problem]})
         return attrs
@@ -122,7 +124,8 @@ class CustomCDJobSerializer(serializers.Serializer):
     repo_name = LenientCharField(max_length=300, validators=[readable_url])
     triggered_by = LenientCharField(max_length=300)
     job_type = LenientCharField(max_length=200)
-    optional = OptionalFieldSerializer(
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the child's.
+    optional = OptionalFieldSerializer(  # type: ignore[call-arg]
         many=True, required=False, max_length=MAX_OPTIONAL_FIELDS, allow_empty=True
     )
 
@@ -141,7 +144,8 @@ class CustomCDJobSerializer(serializers.Serializer):
                 problems[index] = {"key": [f"Duplicated key {item['key']!r}."]}
             seen.add(item["key"])
         if problems:
-            raise serializers.ValidationError(problems)
+            # Keyed by list position, rendered as [i] (see above).
+            raise serializers.ValidationError(problems)  # type: ignore[arg-type]
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -112,7 +112,8 @@ class DeploymentSerializer(AliasedSerializer):
     resolves = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, default=list, max_length=100
     )
-    deploymentCommits = DeploymentCommitSerializer(
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the child's.
+    deploymentCommits = DeploymentCommitSerializer(  # type: ignore[call-arg]
         many=True, required=False, max_length=MAX_COMMITS, allow_empty=False
     )
 

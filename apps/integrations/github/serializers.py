@@ -48,7 +48,10 @@ class PushSerializer(GitHubEventSerializer):
     before = LenientCharField(max_length=128)
     after = LenientCharField(max_length=128)
     deleted = serializers.BooleanField(required=False, default=False)
-    commits = PushCommitSerializer(many=True, required=False, max_length=MAX_PUSH_COMMITS)
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the child's.
+    commits = PushCommitSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=MAX_PUSH_COMMITS
+    )
     pusher = NamedSerializer(required=False)
 
 
@@ -181,7 +184,9 @@ class IssueBodySerializer(serializers.Serializer):
 class IssuesSerializer(GitHubEventSerializer):
     action = serializers.CharField(max_length=64)
     issue = IssueBodySerializer()
-    label = NamedSerializer(required=False, allow_null=True, default=None)
+    # A field named like DRF's Field.label: the serializer metaclass moves it into
+    # `_declared_fields`, which the stubs cannot know.
+    label = NamedSerializer(required=False, allow_null=True, default=None)  # type: ignore[assignment]
 
 
 class CreateSerializer(GitHubEventSerializer):

@@ -121,7 +121,14 @@ class DeploymentCounts:
         self.sources = sources
         stored = sources.stored
         live = [k for k in piece.members() if k not in stored]
-        self._live = None if not live else (piece if live == piece.members() else piece.only(live))
+        self._live = (
+            None
+            if not live
+            # Only the all-projects slice has the member None, and then live is all members.
+            else piece
+            if live == piece.members()
+            else piece.only(k for k in live if k is not None)
+        )
         self._days: DayCountRows | None = None
         self._cache: dict[str | None, Grouped] = {}
 
@@ -132,7 +139,7 @@ class DeploymentCounts:
             if self.sources.stored:
                 snapshots = snapshot_deployment_counts(piece.only(self.sources.stored))
                 for (project_id, day), row in snapshots.items():
-                    if day not in marked.get(project_id, ()):
+                    if project_id is None or day not in marked.get(project_id, ()):
                         rows[(project_id, day)] = row
             in_period = {
                 project_id: {day for day in days if piece.since <= day < piece.until}
@@ -144,9 +151,9 @@ class DeploymentCounts:
                 live.update(live_deployment_counts(piece.only(in_period), days=in_period))
             if self._live is not None:
                 live.update(live_deployment_counts(self._live))
-            for (key, day), row in live.items():
-                if day is not None:
-                    rows[(key, day)] = tuple(row.get(name) or 0 for name in COUNTS)
+            for (key, live_day), counts in live.items():
+                if live_day is not None:
+                    rows[(key, live_day)] = tuple(counts.get(name) or 0 for name in COUNTS)
             self._days = rows
         return self._days
 

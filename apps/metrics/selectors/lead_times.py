@@ -2,6 +2,7 @@
 read from the stored lead times, and their percentiles per (project, bucket)."""
 
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -44,7 +45,7 @@ def shipped_first_in(piece: Slice) -> QuerySet[DeploymentCommit]:
 def stored_lead_times(piece: Slice) -> QuerySet[ChangeLeadTime]:
     """The same rows as `shipped_first_in`, as the snapshot rebuild stored them."""
     return ChangeLeadTime.objects.filter(
-        project_id__in=piece.project_ids,
+        project_id__in=piece.project_ids or (),
         environment=piece.environment,
         first_deployed_at__gte=piece.start,
         first_deployed_at__lt=piece.end,
@@ -73,7 +74,14 @@ class LeadTimeFigures:
         self.piece = piece
         self.sources = sources
         live = [k for k in piece.members() if k not in sources.stored]
-        self._live = None if not live else (piece if live == piece.members() else piece.only(live))
+        self._live = (
+            None
+            if not live
+            # Only the all-projects slice has the member None, and then live is all members.
+            else piece
+            if live == piece.members()
+            else piece.only(k for k in live if k is not None)
+        )
 
     def get(self, interval: str | None) -> Grouped:
         piece = self.piece
@@ -124,11 +132,12 @@ class LeadTimeFigures:
         )
 
 
-def _union_lead_figures(parts: list[tuple[QuerySet, Expression | None]]) -> Grouped:
+def _union_lead_figures(parts: list[tuple[QuerySet[Any], Expression | None]]) -> Grouped:
     """LEAD_AGGREGATES per (project, bucket) over the rows of several querysets, in one query:
     percentiles of two sources cannot be combined afterwards, and Django cannot aggregate over
     a UNION, so the union's aggregate is written here."""
-    selects, params = [], []
+    selects: list[str] = []
+    params: list[Any] = []
     for queryset, bucket in parts:
         try:
             sql, part_params = (
@@ -168,12 +177,13 @@ def _union_lead_figures(parts: list[tuple[QuerySet, Expression | None]]) -> Grou
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     out: Grouped = {}
-    for project_id, bucket, *figures in rows:
+    for project_id, raw_bucket, *figures in rows:
         # Django converts its Trunc results in Python: a raw query gets a timestamp from
         # PostgreSQL and text from SQLite.
-        if isinstance(bucket, datetime):
-            bucket = bucket.date()
-        elif isinstance(bucket, str):
-            bucket = date.fromisoformat(bucket[:10])
-        out[(project_id, bucket)] = dict(zip(LEAD_FIGURES, figures, strict=True))
+        day = raw_bucket
+        if isinstance(raw_bucket, datetime):
+            day = raw_bucket.date()
+        elif isinstance(raw_bucket, str):
+            day = date.fromisoformat(raw_bucket[:10])
+        out[(project_id, day)] = dict(zip(LEAD_FIGURES, figures, strict=True))
     return out

@@ -56,7 +56,11 @@ Grouped = dict[tuple[Key, date | None], Row]
 
 
 def aggregate_per_group(
-    queryset: QuerySet, *, by_project: bool, bucket: Expression | None, aggregates: dict
+    queryset: QuerySet[Any],
+    *,
+    by_project: bool,
+    bucket: Expression | None,
+    aggregates: dict[str, Any],
 ) -> Grouped:
     """Run `aggregates` per (project, bucket) in one query; missing groups had no rows."""
     names = []
@@ -88,7 +92,8 @@ def within_local_days(field: str, days: Iterable[date], tz: ZoneInfo) -> Q:
         if following != day + timedelta(days=1):
             low, high = utc_day_bounds(run_start, tz)[0], utc_day_bounds(day, tz)[1]
             condition |= Q(**{f"{field}__gte": low, f"{field}__lt": high})
-            run_start = following
+            if following is not None:  # None ends the loop
+                run_start = following
     return condition
 
 

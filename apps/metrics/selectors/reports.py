@@ -186,7 +186,8 @@ def _deployment_day_medians(
     """Median deployment days per week, month and half-year; empty buckets count as zero."""
 
     def days(rows: Grouped, start: date) -> int:
-        return (rows.get((key, start)) or {}).get("n_days", 0)
+        n_days: int = (rows.get((key, start)) or {}).get("n_days", 0)
+        return n_days
 
     per_month = [days(months, start) for start in month_starts]
     halves: dict[tuple[int, int], int] = {}
