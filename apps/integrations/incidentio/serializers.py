@@ -38,7 +38,8 @@ class IncidentSerializer(serializers.Serializer):
     incident_status = StatusSerializer()
     severity = NamedSerializer(required=False, allow_null=True, default=None)
     incident_type = NamedSerializer(required=False, allow_null=True, default=None)
-    incident_timestamp_values = IncidentTimestampSerializer(
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the child's.
+    incident_timestamp_values = IncidentTimestampSerializer(  # type: ignore[call-arg]
         many=True, required=False, default=list, max_length=100
     )
     created_at = AwareDateTimeField()

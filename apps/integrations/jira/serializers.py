@@ -48,7 +48,10 @@ class FieldsSerializer(serializers.Serializer):
     labels = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, default=list, max_length=100
     )
-    components = NamedSerializer(many=True, required=False, default=list, max_length=100)
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the child's.
+    components = NamedSerializer(  # type: ignore[call-arg]
+        many=True, required=False, default=list, max_length=100
+    )
     created = JiraDateTimeField()
     updated = JiraDateTimeField(required=False, allow_null=True, default=None)
     resolutiondate = JiraDateTimeField(required=False, allow_null=True, default=None)
@@ -65,7 +68,9 @@ class IssueSerializer(serializers.Serializer):
     id = LenientCharField(max_length=100)
     self = LenientCharField(max_length=1000)
     key = serializers.CharField(max_length=100)
-    fields = FieldsSerializer()
+    # A field named like Serializer.fields: the serializer metaclass moves it into
+    # `_declared_fields`, so the property still works; the stubs cannot know.
+    fields = FieldsSerializer()  # type: ignore[assignment]
 
 
 class WebhookSerializer(serializers.Serializer):

@@ -33,7 +33,9 @@ class EventSerializer(serializers.Serializer):
     event_type = serializers.CharField(max_length=100)
     resource_type = LenientCharField(max_length=100)
     occurred_at = AwareDateTimeField()
-    data = serializers.DictField()
+    # A field named like Serializer.data: the serializer metaclass moves it into
+    # `_declared_fields`, so the property still works; the stubs cannot know.
+    data = serializers.DictField()  # type: ignore[assignment]
 
 
 class EnvelopeSerializer(serializers.Serializer):
