@@ -77,7 +77,8 @@ def test_malformed_or_unknown_tokens_get_401(api, header, code):
 
 def test_anonymous_requests_to_the_api_get_401(api):
     response = api.get(LIST_URL)
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["error"]["code"] == "not_authenticated"
 
 

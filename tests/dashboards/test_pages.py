@@ -10,10 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.connections.models import Project
-from apps.dashboards.formatting import human_duration
 from apps.integrations import demo
-from apps.metrics.selectors import Scope, dora_report
+from apps.metrics.services import mark_project, recompute_dirty
 from tests.factories import (
+    ConnectionFactory,
     DeploymentCommitFactory,
     DeploymentFactory,
     IssueFactory,
@@ -57,36 +57,59 @@ def test_pages_render_within_a_query_budget(viewer, seeded, url, django_assert_m
     assert response.status_code == 200
 
 
-def test_project_cards_show_the_selector_figures(viewer, seeded):
-    today = timezone.localdate()
-    response = viewer.get("/projects/shop/?period=30")
-    page = response.content.decode()
-    report = dora_report(
-        scope=Scope(
-            project=seeded, since=today - timedelta(days=29), until=today + timedelta(days=1)
+def test_project_cards_show_the_figures_of_known_deployments_and_incidents(viewer):
+    """Three deployments in the last 30 days with changes started 2, 4 and 6 hours before,
+    one failed attempt, one incident caused by the second and restored in 3 hours."""
+    project = ProjectFactory(slug="cards")
+    connection = ConnectionFactory(project=project)
+    now = timezone.now().replace(microsecond=0)
+    shipped = []
+    for days_ago, lead_hours in ((10, 2), (5, 4), (2, 6)):
+        finished = now - timedelta(days=days_ago)
+        deployment = DeploymentFactory(connection=connection, finished_at=finished)
+        DeploymentCommitFactory(
+            deployment=deployment,
+            commit__authored_at=finished - timedelta(hours=lead_hours),
         )
+        shipped.append(deployment)
+    DeploymentFactory(connection=connection, finished_at=now - timedelta(days=3), result="FAILURE")
+    caused_at = shipped[1].finished_at + timedelta(hours=1)
+    IssueFactory(
+        connection=connection,
+        deployment=shipped[1],
+        link_method="window",
+        created_at=caused_at,
+        resolved_at=caused_at + timedelta(hours=3),
+        status="DONE",
     )
-    figures = report.figures
+    mark_project(project=project)
+    recompute_dirty()
+
+    page = viewer.get("/projects/cards/?period=30").content.decode()
 
     def card(metric: str) -> str:
         match = re.search(rf'data-metric="{metric}">(.*?)</section>', page, re.S)
         assert match, metric
-        return match.group(1)
+        return " ".join(match.group(1).split())
 
-    assert f"{figures.deployment_frequency.per_day:.2f} / day" in card("deployment_frequency")
-    assert f"{figures.deployment_frequency.deployments} deployments" in card("deployment_frequency")
-
-    def shown(seconds: float | None) -> str:
-        return "no data" if seconds is None else human_duration(seconds)
-
-    assert shown(figures.lead_time.median_seconds) in card("lead_time")
-    assert figures.lead_time.level in card("lead_time")
-    cfr = figures.change_failure_rate
-    assert f"{cfr.failed_deployments} of {cfr.deployments} deployments failed" in card(
+    assert card("deployment_frequency").startswith(
+        '<div class="label">Deployment frequency</div> <div class="value">0.10 / day</div> '
+        '<span class="badge high">high</span>'
+    )
+    assert "3 deployments on 3 days" in card("deployment_frequency")
+    assert '<div class="value">4.0 h</div> <span class="badge elite">elite</span>' in card(
+        "lead_time"
+    )
+    assert "3 changes · p75 5.0 h · p90 5.6 h" in card("lead_time")
+    assert '<div class="value">33.3%</div> <span class="badge low">low</span>' in card(
         "change_failure_rate"
     )
-    assert shown(figures.time_to_restore.median_seconds) in card("time_to_restore")
-    assert f">{figures.deployment_frequency.failed_attempts}<" in card("failed_attempts")
+    assert "1 of 3 deployments failed" in card("change_failure_rate")
+    assert '<div class="value">3.0 h</div> <span class="badge high">high</span>' in card(
+        "time_to_restore"
+    )
+    assert "1 incidents resolved" in card("time_to_restore")
+    assert '<div class="value">1</div>' in card("failed_attempts")
 
 
 def test_overview_has_one_row_per_project_with_levels(viewer, seeded):
@@ -125,8 +148,8 @@ def test_deployment_detail_shows_commit_lead_times_and_incidents(viewer):
 
     page = viewer.get(f"/projects/p1/deployments/{deployment.pk}/").content.decode()
 
-    lead = deployment.finished_at - dc.commit.start_at
-    assert human_duration(lead.total_seconds()) in page
+    assert deployment.finished_at - dc.commit.start_at == timedelta(days=1)
+    assert "24.0 h" in page  # its lead time
     assert "INC-42" in page
     assert "latest deployment within the link window" in page
     assert f"/projects/p1/incidents/{incident.pk}/" in page

@@ -73,8 +73,7 @@ def test_a_reused_idempotency_key_with_another_body_is_a_422_naming_the_key(api,
     assert Delivery.objects.latest("id").status == "rejected"
 
 
-def test_reprocessing_a_rejected_delivery_after_fixing_settings(api, sender):
-    sender.connection.is_active = True
+def test_reprocessing_an_accepted_delivery_is_a_duplicate_of_what_it_stored(api, sender):
     body = {
         "issue_key": "X-1",
         "title": "t",
@@ -95,6 +94,23 @@ def test_reprocessing_a_rejected_delivery_after_fixing_settings(api, sender):
     delivery.refresh_from_db()
     assert response.status_code == 200
     assert delivery.attempts == 2
+    assert delivery.status == "duplicate"  # the issue it wrote is already there, unchanged
+
+
+def test_reprocessing_a_rejected_delivery_rejects_it_again_and_stores_nothing(api, sender):
+    naive = BODY | {"start_time": "2024-01-01T12:00:00"}
+    refused = api.post(url(sender), data=naive, format="json", **sender.auth)
+    delivery = Delivery.objects.get()
+    assert (refused.status_code, delivery.status) == (400, "rejected")
+
+    response = pipeline.replay(delivery=delivery)
+
+    delivery.refresh_from_db()
+    assert response.status_code == 400
+    assert response.data == refused.json()
+    assert (delivery.status, delivery.attempts) == ("rejected", 2)
+    assert delivery.error == refused.json()["error"]["message"]
+    assert not Deployment.objects.exists()
 
 
 def test_admin_reprocess_action_replays_authenticated_deliveries(client, api, sender):

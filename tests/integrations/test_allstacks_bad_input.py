@@ -6,9 +6,8 @@ import json
 import pytest
 
 from apps.ci.models import Job
-from apps.deployments.models import Deployment
-from apps.events.models import LifecycleEvent
 from apps.ingest.models import Delivery
+from tests.assertions import assert_rejected
 from tests.factories import ConnectionFactory, token_for
 
 pytestmark = pytest.mark.django_db
@@ -52,21 +51,6 @@ def post(api, allstacks):
 
 def without(payload, key):
     return {k: v for k, v in payload.items() if k != key}
-
-
-def assert_rejected(response, field, status=400):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    if field is not None:
-        assert field in error["fields"], error
-        assert error["fields"][field]
-    assert not Job.objects.exists()
-    assert not Deployment.objects.exists()
-    assert not LifecycleEvent.objects.exists()
-    delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.response_status) == ("rejected", status)
-    assert delivery.error
-    assert bytes(delivery.body)  # the raw delivery is kept for inspection and reprocessing
 
 
 @pytest.mark.parametrize("field", REQUIRED)

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from apps.ci.models import Job, Pipeline
-from apps.events.models import LifecycleEvent
 from apps.ingest.models import Delivery
+from tests.assertions import assert_rejected
 from tests.ci.cirrus import (
     REAL,
     REAL_TASK_DELIVERY,
@@ -25,20 +25,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def cirrus(db):
     return ConnectionFactory(kind="cirrus", secret=SECRET)
-
-
-def assert_rejected(response, field, status=400):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    if field is not None:
-        assert field in error["fields"], error
-        assert error["fields"][field]
-    assert not Pipeline.objects.exists()
-    assert not Job.objects.exists()
-    assert not LifecycleEvent.objects.exists()
-    delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.response_status) == ("rejected", status)
-    assert delivery.error
 
 
 def with_changes(section, **changes):

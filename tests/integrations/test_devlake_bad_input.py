@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from apps.deployments.models import Deployment
 from apps.ingest.models import Delivery
-from apps.issues.models import Issue
+from tests.assertions import assert_rejected
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +29,6 @@ VALID_ISSUE = {
 
 def without(payload, key):
     return {k: v for k, v in payload.items() if k != key}
-
-
-def assert_rejected(response, field, status=400):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    if field is not None:
-        assert field in error["fields"], error
-        assert error["fields"][field]
-    assert not Deployment.objects.exists()
-    assert not Issue.objects.exists()
-    delivery = Delivery.objects.get()
-    assert delivery.status == "rejected"
-    assert delivery.response_status == status
-    assert delivery.error
 
 
 @pytest.fixture

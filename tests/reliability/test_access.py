@@ -22,6 +22,7 @@ from apps.events.services import dispatch_event, save_trigger
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.integrations.incidentio.receivers import signing_key
 from apps.issues.models import Issue
+from tests.assertions import assert_error
 from tests.ci import cirrus
 from tests.factories import ConnectionFactory, StaffFactory, UserFactory, token_for
 from tests.integrations import github_payloads as github
@@ -246,11 +247,6 @@ def send(route: str, *, target: Tenant, token: str):
     )
 
 
-def assert_refused(response, status, code):
-    assert response.status_code == status, response.content
-    assert response.json()["error"]["code"] == code
-
-
 @pytest.mark.parametrize("route", sorted(TOKEN_ROUTES))
 def test_a_token_writes_its_own_connection_and_never_another(tenants, route):
     alpha, beta = tenants
@@ -258,7 +254,7 @@ def test_a_token_writes_its_own_connection_and_never_another(tenants, route):
 
     refused = send(route, target=beta, token=alpha.token)
 
-    assert_refused(refused, 403, "wrong_connection")
+    assert_error(refused, 403, "wrong_connection")
     assert beta.rows() == before
     assert Delivery.objects.latest("id").status == DeliveryStatus.REJECTED
     own = send(route, target=alpha, token=alpha.token)
@@ -294,7 +290,7 @@ def test_dead_tokens_write_nothing(tenants, route, state):
         "unknown": "invalid_token",
         "malformed": "invalid_token",
     }[state]
-    assert_refused(response, 401, expected)
+    assert_error(response, 401, expected)
     assert alpha.rows() == before
 
 
@@ -311,7 +307,7 @@ def test_the_pulse_key_names_its_connection_so_it_cannot_reach_another(tenants):
     assert Commit.objects.get(sha=change).project == alpha.project
     revoke_token(token=alpha.connection.tokens.get())
     again = Client().post(url, data=json.dumps(body), content_type="application/json")
-    assert_refused(again, 401, "token_revoked")
+    assert_error(again, 401, "token_revoked")
 
 
 # --- trigger ownership: an event fires only the triggers of its own scope -------------------
@@ -543,14 +539,14 @@ def test_metrics_api_shows_a_token_only_its_own_project(tenants):
 
     assert own.json()["scope"]["project"] == alpha.project.slug
     assert own.json()["deployment_frequency"]["deployments"] == 1
-    assert_refused(other, 403, "wrong_project")
+    assert_error(other, 403, "wrong_project")
     assert [row["project"]["slug"] for row in projects] == [alpha.project.slug]
 
 
 @pytest.mark.parametrize("route", sorted(READ_ROUTES))
 def test_read_apis_refuse_anonymous_callers(tenants, route):
     response = get("/" + route)
-    assert_refused(response, 401, "not_authenticated")
+    assert_error(response, 401, "not_authenticated")
 
 
 @pytest.mark.parametrize("route", sorted(PAGES))

@@ -7,11 +7,9 @@ import json
 import pytest
 from django.test import Client, override_settings
 
-from apps.ci.models import Job
-from apps.deployments.models import Commit, Deployment
-from apps.events.models import LifecycleEvent
-from apps.ingest.models import Delivery, DeliveryStatus
-from apps.issues.models import Issue
+from apps.deployments.models import Deployment
+from apps.ingest.models import Delivery
+from tests.assertions import assert_rejected
 from tests.factories import ConnectionFactory, StaffFactory, token_for
 
 pytestmark = pytest.mark.django_db
@@ -42,19 +40,6 @@ def post(fleet, body, *, route="deployments", content_type="application/json", q
     )
 
 
-def assert_refused(response, status, code, field=None):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
-    if field is not None:
-        assert field in error["fields"], error
-    for model in (Deployment, Commit, Issue, Job, LifecycleEvent):
-        assert not model.objects.exists(), model
-    delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.response_status) == (DeliveryStatus.REJECTED, status)
-
-
 def nested(depth):
     return ('{"a": ' * depth + "1" + "}" * depth).encode()
 
@@ -79,20 +64,20 @@ def nested(depth):
     ],
 )
 def test_broken_json_is_refused(fleet, body, code):
-    assert_refused(post(fleet, body), 400, code)
+    assert_rejected(post(fleet, body), status=400, code=code)
 
 
 @override_settings(DORAHUB_MAX_BODY_BYTES=10_000)
 def test_a_body_over_the_limit_is_413_and_never_parsed(fleet):
     huge = DEPLOYMENT | {"commit_msg": "x" * 20_000}
-    assert_refused(post(fleet, huge), 413, "payload_too_large")
+    assert_rejected(post(fleet, huge), status=413, code="payload_too_large", body_kept=False)
     assert Delivery.objects.get().body_size == 0  # the body was not even read
 
 
 def test_too_many_commits_under_the_byte_limit_are_refused(fleet):
     commits = [{"repo_url": "r", "commit_sha": f"{i:040x}"} for i in range(1001)]
     body = {"start_time": DEPLOYMENT["start_time"], "deploymentCommits": commits}
-    assert_refused(post(fleet, body), 400, "validation_error", "deploymentCommits")
+    assert_rejected(post(fleet, body), "deploymentCommits", code="validation_error")
 
 
 @pytest.mark.parametrize(
@@ -110,7 +95,7 @@ def test_too_many_commits_under_the_byte_limit_are_refused(fleet):
 )
 def test_values_out_of_range_are_refused_naming_the_field(fleet, field, value):
     named = f"{field}[0]" if isinstance(value, list) else field
-    assert_refused(post(fleet, DEPLOYMENT | {field: value}), 400, "validation_error", named)
+    assert_rejected(post(fleet, DEPLOYMENT | {field: value}), named, code="validation_error")
 
 
 @pytest.mark.parametrize(
@@ -129,8 +114,8 @@ def test_values_out_of_range_are_refused_naming_the_field(fleet, field, value):
     ],
 )
 def test_sha_values_with_injection_strings_are_refused(fleet, sha):
-    assert_refused(
-        post(fleet, DEPLOYMENT | {"commit_sha": sha}), 400, "validation_error", "commit_sha"
+    assert_rejected(
+        post(fleet, DEPLOYMENT | {"commit_sha": sha}), "commit_sha", code="validation_error"
     )
 
 
@@ -146,7 +131,7 @@ def test_sha_values_with_injection_strings_are_refused(fleet, sha):
     ],
 )
 def test_pulse_native_routes_refuse_hostile_values(fleet, route, body, field):
-    assert_refused(post(fleet, body, route=route), 400, "validation_error", field)
+    assert_rejected(post(fleet, body, route=route), field, code="validation_error")
 
 
 def test_allstacks_refuses_an_out_of_range_duration_and_a_forged_sha(fleet):
@@ -166,7 +151,7 @@ def test_allstacks_refuses_an_out_of_range_duration_and_a_forged_sha(fleet):
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
-    assert_refused(response, 400, "validation_error", "job_duration")
+    assert_rejected(response, "job_duration", code="validation_error")
     assert "commit_sha" in response.json()["error"]["fields"]
 
 
@@ -176,7 +161,9 @@ def test_allstacks_refuses_an_out_of_range_duration_and_a_forged_sha(fleet):
 )
 def test_a_nul_in_the_query_string_is_refused_and_still_recorded(fleet, query, field):
     body = {"identifier": SHA, "timestamp": 1709294400}
-    assert_refused(post(fleet, body, route="changes", query=query), 400, "validation_error", field)
+    assert_rejected(
+        post(fleet, body, route="changes", query=query), field, 400, code="validation_error"
+    )
     assert "\ufffd" in json.dumps(Delivery.objects.get().query, ensure_ascii=False)
 
 
@@ -187,7 +174,7 @@ def test_a_nul_in_a_connection_name_is_refused(fleet):
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {fleet[1]}",
     )
-    assert_refused(response, 400, "validation_error", "path.connection_name")
+    assert_rejected(response, "path.connection_name", code="validation_error")
 
 
 # --- content types ---------------------------------------------------------------------------
@@ -200,7 +187,7 @@ def test_a_multipart_form_is_refused_with_415(fleet):
         data={"payload": json.dumps(DEPLOYMENT)},  # the test client encodes a multipart form
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
-    assert_refused(response, 415, "unsupported_media_type")
+    assert_rejected(response, None, 415, code="unsupported_media_type")
     assert "multipart" in response.json()["error"]["message"]
 
 
