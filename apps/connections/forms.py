@@ -5,7 +5,7 @@ connection's kind reads, with the serializer's label, help text and choices; the
 validates the values, so the admin and the API agree on what a valid setting is."""
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -23,7 +23,11 @@ SETTING_PREFIX = "setting_"
 
 
 def _form_field(field: serializers.Field) -> forms.Field:
-    common = {"label": field.label, "help_text": field.help_text, "required": False}
+    common: dict[str, Any] = {
+        "label": field.label,
+        "help_text": field.help_text,
+        "required": False,
+    }
     if isinstance(field, serializers.BooleanField):
         if field.allow_null:
             return forms.NullBooleanField(**common)
@@ -80,19 +84,21 @@ class ConnectionAdminForm(forms.ModelForm):
             current = self.instance.kind if self.instance.pk else ""
             if current and current not in dict(choices):
                 choices.append((current, self.instance.get_kind_display()))
-            self.fields["kind"].choices = [("", "---------"), *choices]
+            kind = cast(forms.ChoiceField, self.fields["kind"])
+            kind.choices = [("", "---------"), *choices]
         stored = self.instance.resolved_settings if self.instance.pk else validate_settings({})
         for name in self.setting_names:
             self.fields[SETTING_PREFIX + name].initial = _initial(stored[name])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         values: dict[str, Any] = dict(self.instance.settings or {})
         serializer_fields = ConnectionSettingsSerializer().fields
         for name in self.setting_names:
             value = data.get(SETTING_PREFIX + name)
             if isinstance(serializer_fields[name], serializers.DictField):
-                value = _mapping(value)
+                value = _mapping(value or "")
             elif isinstance(serializer_fields[name], serializers.ListField):
                 value = [part.strip() for part in (value or "").split(",") if part.strip()]
             elif value == "":

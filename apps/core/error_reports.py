@@ -42,8 +42,10 @@ class CredentialMaskingReporter(ExceptionReporter):
     """The whole rendered report is redacted as well: tokens also hide inside reprs of
     objects (a request, the parsed headers) and in the URL and GET parameters."""
 
-    def get_traceback_html(self) -> str:
+    # Django returns SafeString; the redacted copy is a plain str (its callers only write it
+    # into a response or an email), which the stubs' narrower return type does not allow.
+    def get_traceback_html(self) -> str:  # type: ignore[override]
         return redact(str(super().get_traceback_html()))
 
-    def get_traceback_text(self) -> str:
+    def get_traceback_text(self) -> str:  # type: ignore[override]
         return redact(str(super().get_traceback_text()))

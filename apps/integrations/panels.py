@@ -113,7 +113,7 @@ def changes_command(*, connection: Connection, base_url: str, token: str) -> str
     )
 
 
-LEAD_TIME_HELP = {
+LEAD_TIME_HELP: dict[str, str] = {
     ConnectionKind.DEVLAKE: "DevLake's deployment payload carries commit shas but no commit "
     "times, so lead time needs the changes: in the deploy job, report the deployed commit with "
     "its authored time (below), or its commits with `dorahub push git deployment`.",

@@ -24,8 +24,9 @@ RECOMPUTE_TASK = "apps.metrics.tasks.recompute_metrics"
 RECOMPUTE_PENDING_KEY = "metrics:recompute-pending"
 
 
-def mark_dirty(*, project: Project, environment: str, instants: Iterable[datetime]) -> None:
-    """Note that the project-local days of `instants` need their snapshots rebuilt."""
+def mark_dirty(*, project: Project, environment: str, instants: Iterable[datetime | None]) -> None:
+    """Note that the project-local days of `instants` need their snapshots rebuilt (None, an
+    instant not known yet, has no day)."""
     tz = project.tz
     mark_dirty_days(
         project_id=project.pk,

@@ -6,10 +6,8 @@ from celery import shared_task
 from apps.marks.services import RECOMPUTE_TASK, recompute_started
 from apps.metrics import services
 
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": True, "max_retries": 8}
 
-
-@shared_task(name=RECOMPUTE_TASK, **RETRY)
+@shared_task(name=RECOMPUTE_TASK, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def recompute_metrics() -> int:
     """Rebuild the daily snapshots of every day marked dirty; returns the days rebuilt. Sent
     by `apps.marks.services.request_recompute`."""

@@ -4,7 +4,7 @@ Creating a connection issues its first token; tokens are issued (named, with an 
 revoked from the connection's token table. A token's plaintext goes to the next page only,
 encrypted in the session and removed on first display, so it is shown exactly once."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -34,6 +34,9 @@ from apps.integrations.panels import (
 )
 from apps.integrations.test_delivery import send_test_delivery
 from apps.operations.services import purge_connection_data
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
 
 SHOWN_ONCE_KEY = "dorahub_tokens_to_show"
 FIRST_TOKEN_NAME = "first token"
@@ -360,7 +363,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "created", "revoked_at", "last_used_at"]
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> "_FieldGroups":
         if obj is None:
             return ["connection", "name", "expires_at"]
         return [

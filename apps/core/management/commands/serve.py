@@ -21,7 +21,9 @@ class Command(RunserverCommand):
 
     def on_bind(self, server_port: int) -> None:
         super().on_bind(server_port)
-        host = "127.0.0.1" if self.addr in ("0", "0.0.0.0") else self.addr  # noqa: S104
+        # runserver's handle() sets `addr`; the stubs do not declare it.
+        addr: str = self.addr  # type: ignore[attr-defined]
+        host = "127.0.0.1" if addr in ("0", "0.0.0.0") else addr  # noqa: S104
         url = f"{self.protocol}://{host}:{server_port}"
         self.stdout.write(banner(url=url, password=getattr(self, "admin_password", None)))
 
