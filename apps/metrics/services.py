@@ -101,6 +101,7 @@ def rebuild_lead_times(*, project: Project, environment: str, days: Iterable[dat
         for commit_id, finished_at, start_at in firsts.values_list(
             "commit_id", "deployment__finished_at", "commit__start_at"
         ):
+            assert finished_at is not None  # shipments are finished deployments
             first[commit_id] = (finished_at, start_at)
     gone = sorted(candidates - set(first))
     with transaction.atomic():
@@ -188,14 +189,14 @@ def mark_project(*, project: Project) -> int:
             incident_environment_q(environment), project=project, is_incident=True
         )
         for field in ("created_at", "resolved_at"):
-            days = (
+            local_days = (
                 incidents.filter(**{f"{field}__isnull": False})
                 .annotate(day=TruncDate(field, tzinfo=tz))
                 .order_by()
                 .values_list("day", flat=True)
                 .distinct()
             )
-            by_environment.setdefault(environment, set()).update(days)
+            by_environment.setdefault(environment, set()).update(local_days)
     for environment, days in by_environment.items():
         mark_dirty_days(project_id=project.pk, environment=environment, days=days)
         marked += len(days)

@@ -44,7 +44,10 @@ class PushSerializer(GitLabEventSerializer):
     before = LenientCharField(max_length=128)
     after = LenientCharField(max_length=128)
     user_username = LenientCharField(max_length=200)
-    commits = CommitSerializer(many=True, required=False, default=list, max_length=MAX_PUSH_COMMITS)
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the child's.
+    commits = CommitSerializer(  # type: ignore[call-arg]
+        many=True, required=False, default=list, max_length=MAX_PUSH_COMMITS
+    )
     total_commits_count = serializers.IntegerField(required=False, default=0)
 
 
@@ -107,7 +110,9 @@ class UserSerializer(serializers.Serializer):
 
 class PipelineSerializer(GitLabEventSerializer):
     object_attributes = PipelineAttributesSerializer()
-    builds = BuildSerializer(many=True, required=False, default=list, max_length=1000)
+    builds = BuildSerializer(  # type: ignore[call-arg]  # ListSerializer's max_length
+        many=True, required=False, default=list, max_length=1000
+    )
     commit = CommitSerializer(required=False, allow_null=True, default=None)
     user = UserSerializer(required=False, allow_null=True, default=None)
 
@@ -144,7 +149,9 @@ class IssueAttributesSerializer(serializers.Serializer):
     created_at = GitLabDateTimeField()
     updated_at = GitLabDateTimeField(required=False, allow_null=True, default=None)
     closed_at = GitLabDateTimeField(required=False, allow_null=True, default=None)
-    labels = LabelSerializer(many=True, required=False, default=list, max_length=200)
+    labels = LabelSerializer(  # type: ignore[call-arg]  # ListSerializer's max_length
+        many=True, required=False, default=list, max_length=200
+    )
 
 
 class IssueSerializer(GitLabEventSerializer):
