@@ -8,7 +8,7 @@ from django.contrib.auth.views import (
     PasswordChangeDoneView,
     PasswordChangeView,
 )
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -24,7 +24,7 @@ _overview = OverviewPage.as_view()
 _ctoai_events = ReceiverView.for_receiver(EventsApiReceiver)
 
 
-def root(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+def root(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
     """`/` is the dashboard for people (GET) and CTO.ai's Events API for machines (POST:
     CTO.ai's clients post to the root of whatever host they are given)."""
     if request.method in ("POST", "OPTIONS"):

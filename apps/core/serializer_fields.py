@@ -1,7 +1,7 @@
 """Input fields shared by every adapter's serializers."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from rest_framework import serializers
@@ -38,7 +38,9 @@ class AwareDateTimeField(serializers.Field[Any, Any, Any, Any]):
             if self.context.get(DEVLAKE_TIMES):
                 instant, reading = time.parse_devlake(data)
                 if reading is not None:
-                    self.context.setdefault(TIME_READINGS, []).append(
+                    # The context is the receiver's dict (typed a read-only Mapping).
+                    context = cast(dict[str, Any], self.context)
+                    context.setdefault(TIME_READINGS, []).append(
                         {"field": self._path(), "value": data, "read_as": reading}
                     )
                 return instant

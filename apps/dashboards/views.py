@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet, prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
@@ -56,7 +56,7 @@ class FilteredListPage(ProjectPageMixin, View):
     def rows(self, project: Project) -> QuerySet:
         raise NotImplementedError
 
-    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+    def get(self, request: HttpRequest, slug: str) -> HttpResponseBase:
         project = self.project(slug)
         filterset = self.filterset_class(request.GET, queryset=self.rows(project), tz=project.tz)
         rows = filterset.qs
@@ -106,9 +106,11 @@ class DeploymentDetailPage(ProjectPageMixin, View):
         commits = list(deployment_commits_with_lead_time(deployment=deployment))
         # The pull request stages of each change, in one query for the whole list.
         prefetch_related_objects(commits, "commit__pull_requests")
+        # `first_deployment_id` is the selector's annotation, `lead_time` is set for the template:
+        # neither is a model field the stubs know.
         for dc in commits:
-            counted_here = dc.first_deployment_id == deployment.pk
-            dc.lead_time = (
+            counted_here = dc.first_deployment_id == deployment.pk  # type: ignore[attr-defined]
+            dc.lead_time = (  # type: ignore[attr-defined]
                 deployment.finished_at - dc.commit.start_at
                 if counted_here and dc.commit.start_at and deployment.finished_at
                 else None

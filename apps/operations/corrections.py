@@ -111,7 +111,7 @@ ISSUE_FIELDS = (
 
 
 def _mark(issue: Issue) -> None:
-    environment = issue.deployment.environment if issue.deployment_id else "PRODUCTION"
+    environment = issue.deployment.environment if issue.deployment else "PRODUCTION"
     instants = [t for t in (issue.created_at, issue.resolved_at) if t is not None]
     mark_dirty(project=issue.project, environment=environment, instants=instants)
     for deployment in (issue.deployment, issue.resolved_by):

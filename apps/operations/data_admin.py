@@ -31,8 +31,7 @@ class DeploymentCommitInline(admin.TabularInline):
     model = DeploymentCommit
     extra = 0
     can_delete = False
-    fields = ["change", "repository", "ref_name", "message", "inferred"]
-    readonly_fields = fields
+    fields = readonly_fields = ("change", "repository", "ref_name", "message", "inferred")
     verbose_name = "commit"
     verbose_name_plural = "commits (a change counts for lead time at its first deployment)"
 
@@ -120,7 +119,7 @@ class DeploymentAdmin(CorrectedThroughServices):
 
     @admin.display(description="commits", ordering="commit_total")
     def commit_count(self, obj: Deployment) -> int:
-        return obj.commit_total
+        return obj.commit_total  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(description="on the dashboard")
     def dashboard(self, obj: Deployment) -> str:
