@@ -14,7 +14,7 @@ from django.db import connections, transaction
 from apps.deployments.models import Deployment, DeploymentCommit
 from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
 from apps.events.models import LifecycleEvent
-from apps.metrics.models import DirtyDay
+from apps.marks.models import DirtyDay
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
