@@ -34,7 +34,7 @@ def deployment_rule(*, connection: Connection, job_type: str, name: str, branch:
     return DeployRule(is_deployment=is_deployment, environment=str(environment))
 
 
-_DEPLOYMENT_RESULTS = {
+_DEPLOYMENT_RESULTS: dict[str, str] = {
     CIStatus.SUCCESS: DeploymentResult.SUCCESS,
     CIStatus.FAILURE: DeploymentResult.FAILURE,
     CIStatus.ABORTED: DeploymentResult.ABORT,

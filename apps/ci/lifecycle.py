@@ -4,15 +4,15 @@ from apps.ci.models import CIStatus, Job, Pipeline, StatusFields
 from apps.connections.models import Connection
 from apps.events.services import record_event
 
-_PIPELINE_EVENTS = {
+_PIPELINE_EVENTS: dict[str, str] = {
     CIStatus.IN_PROGRESS: "build.started",
     CIStatus.ON_HOLD: "build.needs_approval",
     CIStatus.FAILURE: "build.failed",
     CIStatus.SUCCESS: "build.succeeded",
     CIStatus.ABORTED: "build.aborted",
 }
-_TASK_EVENTS = {CIStatus.SUCCESS: "task.succeeded", CIStatus.FAILURE: "task.failed"}
-_JOB_EVENTS = {
+_TASK_EVENTS: dict[str, str] = {CIStatus.SUCCESS: "task.succeeded", CIStatus.FAILURE: "task.failed"}
+_JOB_EVENTS: dict[str, str] = {
     CIStatus.SUCCESS: "job.succeeded",
     CIStatus.FAILURE: "job.failed",
     CIStatus.ON_HOLD: "job.on_hold",

@@ -6,10 +6,10 @@ report is newer (`compare_reports`): the same reports in any order end in the sa
 """
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Model
+from django.db.models import ForeignKey, Max, Min, Model
 
 from apps.ci.deploy_rules import deploy_from_job
 from apps.ci.lifecycle import record_job_event, record_pipeline_event
@@ -73,7 +73,7 @@ def _upsert(
     """Create or update one row under a row lock; return (row, created, changed,
     status_changed, stale). Fields in `keep` keep their stored value when `values` has none."""
     fields = {**values, **_report_fields(report)}
-    queryset = model.objects.select_for_update()
+    queryset = model._default_manager.select_for_update()
     row = queryset.filter(connection=connection, **identity).first()
     if row is None:
         row = model(
@@ -118,7 +118,8 @@ def _upsert(
 def _differs(row: StatusFields, name: str, value: Any) -> bool:
     if isinstance(value, Model):
         # Compare keys: reading the related object would cost a query.
-        return getattr(row, row._meta.get_field(name).attname) != value.pk
+        relation = cast(ForeignKey[Any, Any], row._meta.get_field(name))
+        return getattr(row, relation.attname) != value.pk
     return getattr(row, name) != value
 
 

@@ -99,7 +99,8 @@ class Receiver:
         """For receivers whose one route takes several bodies (by event type)."""
         serializer = serializer_class(data=payload, context=context)
         serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        validated: dict[str, Any] = serializer.validated_data
+        return validated
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         raise NotImplementedError

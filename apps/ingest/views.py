@@ -42,7 +42,7 @@ class ReceiverView(APIView):
         raw: HttpRequest = request._request
         declared = raw.META.get("CONTENT_LENGTH") or "0"
         receiver = self.make_receiver(**params)
-        headers, query = dict(raw.headers), dict(raw.GET.items())
+        headers, query = dict(raw.headers), raw.GET.dict()
         if declared.isdigit() and int(declared) > settings.DORAHUB_MAX_BODY_BYTES:
             error = PayloadTooLarge(
                 f"Request body is {declared} bytes; the limit is "
