@@ -7,6 +7,7 @@ from apps.connections.models import ApiToken, Connection, ConnectionKind, Projec
 from apps.connections.services import issue_token
 from apps.deployments.models import Commit, Deployment, DeploymentCommit, Repository
 from apps.issues.models import Issue
+from apps.teams.models import Team
 
 BASE_TIME = datetime(2024, 1, 1, 12, tzinfo=UTC)
 
@@ -127,3 +128,18 @@ class IssueFactory(factory.django.DjangoModelFactory):
     is_incident = True
     status = "TODO"
     created_at = BASE_TIME + timedelta(days=2)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+    @factory.post_generation
+    def projects(obj: Team, create: bool, extracted: list[Project] | None, **kwargs: object):
+        if create and extracted:
+            obj.projects.set(extracted)

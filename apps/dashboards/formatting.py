@@ -1,84 +1,77 @@
-"""Human units for figures shown on pages."""
+"""The one way each unit is written: durations, counts, rates and frequencies.
+
+Every page, list, CSV header and chart axis goes through these functions, so "time to
+restore" reads the same everywhere ("8.5 h", never "8 hours, 30 minutes" on one page and
+"510 min" on another)."""
 
 from datetime import timedelta
 
-from django import template
+NO_VALUE = "—"
+MINUTE = 60.0
+HOUR = 3600.0
+DAY = 86400.0
 
-register = template.Library()
+# (unit label, seconds per unit) for durations and chart axes, smallest first.
+DURATION_UNITS = (("s", 1.0), ("min", MINUTE), ("h", HOUR), ("d", DAY))
+
+
+def duration_unit(seconds: float) -> tuple[str, float]:
+    """The unit a duration of `seconds` is written in: below 90 s in seconds, below 90 min
+    in minutes, below 36 h in hours, otherwise in days."""
+    seconds = abs(seconds)
+    if seconds < 90:
+        return DURATION_UNITS[0]
+    if seconds < 90 * MINUTE:
+        return DURATION_UNITS[1]
+    if seconds < 36 * HOUR:
+        return DURATION_UNITS[2]
+    return DURATION_UNITS[3]
 
 
 def human_duration(seconds: float | None) -> str:
     if seconds is None:
-        return "—"
+        return NO_VALUE
     seconds = float(seconds)
     if seconds < 0:
         return "-" + human_duration(-seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    unit, size = duration_unit(seconds)
+    value = seconds / size
+    return f"{value:.0f} {unit}" if unit in ("s", "min") else f"{value:.1f} {unit}"
 
 
 def human_timedelta(value: timedelta | None) -> str:
     return human_duration(value.total_seconds() if value is not None else None)
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-# (key, label, field holding the headline number, higher is better)
-HEADLINES = (
-    ("deployment_frequency", "Deployment frequency", "per_day", True),
-    ("lead_time", "Lead time for changes", "median_seconds", False),
-    ("change_failure_rate", "Change failure rate", "rate", False),
-    ("time_to_restore", "Time to restore service", "median_seconds", False),
-)
-
-
-def _value_text(key: str, value: float | None) -> str:
+def count(value: int | None, noun: str = "", plural: str = "") -> str:
     if value is None:
-        return "no data"
-    if key == "deployment_frequency":
-        return f"{value:.2f} / day"
-    if key == "change_failure_rate":
-        return percent(value)
-    return human_duration(value)
+        return NO_VALUE
+    if not noun:
+        return f"{value:,}"
+    return f"{value:,} {noun if value == 1 else (plural or noun + 's')}"
 
 
-def _delta(key: str, now: float | None, before: float | None, higher_is_better: bool) -> dict:
-    if now is None or before is None:
-        return {"text": "no comparison", "css": ""}
-    if before == now:
-        return {"text": "unchanged", "css": ""}
-    better = (now > before) == higher_is_better
-    if key == "change_failure_rate":
-        text = f"{(now - before) * 100:+.1f} pts"
-    elif before:
-        text = f"{(now - before) / before * 100:+.0f}%"
-    else:
-        text = "new"
-    return {"text": f"{text} vs previous period", "css": "better" if better else "worse"}
+def percent(value: float | None) -> str:
+    return NO_VALUE if value is None else f"{value * 100:.1f}%"
 
 
-def headline_cards(current: dict, previous: dict | None) -> list[dict]:
-    """One card per DORA key: value in human units, level, change vs the previous period."""
-    cards = []
-    for key, label, field, higher_is_better in HEADLINES:
-        figure = current.get(key) or {}
-        value = figure.get(field)
-        before = (previous or {}).get(key, {}).get(field) if previous else None
-        cards.append(
-            {
-                "key": key,
-                "label": label,
-                "value": _value_text(key, value),
-                "level": figure.get("level") or "no data",
-                "delta": _delta(key, value, before, higher_is_better),
-                "figure": figure,
-            }
-        )
-    return cards
+def frequency(per_day: float | None) -> str:
+    """Deployments per day written per day, week or month, whichever reads as at least 1."""
+    if per_day is None:
+        return NO_VALUE
+    if per_day >= 1 or per_day == 0:
+        return f"{per_day:.1f} / day"
+    if per_day * 7 >= 1:
+        return f"{per_day * 7:.1f} / week"
+    return f"{per_day * 30:.1f} / month"
+
+
+def axis_unit(values: list[float | None]) -> tuple[str, float]:
+    """One duration unit for a chart axis, chosen from its largest value."""
+    known = [abs(v) for v in values if v is not None]
+    return duration_unit(max(known)) if known else DURATION_UNITS[2]
+
+
+def csv_header(name: str, unit: str) -> str:
+    """A CSV column named with its unit, e.g. `time_to_restore_seconds`."""
+    return f"{name}_{unit}" if unit else name

@@ -41,11 +41,18 @@ def deployment_commits_with_lead_time(*, deployment: Deployment) -> QuerySet[Dep
     )
 
 
-def project_services(*, project_id: int) -> list[str]:
-    """The service labels used by a project's deployments (for filter menus)."""
+def project_services(
+    *, project_id: int | None = None, project_ids: list[int] | None = None
+) -> list[str]:
+    """The service labels used by a project's (or some projects', or all) deployments, for
+    filter menus."""
+    queryset = Deployment.objects.all()
+    if project_id is not None:
+        queryset = queryset.filter(project_id=project_id)
+    elif project_ids is not None:
+        queryset = queryset.filter(project_id__in=project_ids)
     return list(
-        Deployment.objects.filter(project_id=project_id)
-        .exclude(service="")
+        queryset.exclude(service="")
         .values_list("service", flat=True)
         .distinct()
         .order_by("service")

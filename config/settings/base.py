@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     # In layer order (docs/architecture.md): each app imports only from the apps above it here.
     "apps.core",
     "apps.connections",
+    "apps.teams",
     "apps.marks",
     "apps.events",
     "apps.deployments",

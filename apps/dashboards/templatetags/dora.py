@@ -2,8 +2,10 @@ from datetime import timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from apps.dashboards import formatting
+from apps.metrics.selectors.figure_rows import skip_reason as figure_skip_reason
 
 register = template.Library()
 
@@ -44,3 +46,21 @@ def query_with(context: Any, **changes: Any) -> str:
 @register.filter
 def make_list_of_words(value: str) -> list[str]:
     return value.split()
+
+
+@register.filter
+def get(mapping: dict, key: str) -> Any:
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""
+
+
+@register.filter
+def skip_reason(row: Any) -> str:
+    return figure_skip_reason(row)
+
+
+@register.filter
+def age(instant: Any) -> str:
+    """How long ago `instant` was, written by the one duration formatter."""
+    if instant is None:
+        return ""
+    return formatting.human_duration((timezone.now() - instant).total_seconds()) + " ago"

@@ -13,18 +13,32 @@ PRODUCTION = "PRODUCTION"
 
 @dataclass(frozen=True)
 class Scope:
-    """One project (or all), one environment, optionally one service, and the project-local
-    calendar days [since, until)."""
+    """One project (or a team's projects as one, or all), one environment, optionally one
+    service, and the calendar days [since, until) of the project (of a team: its shared time
+    zone, else UTC; METRICS.md)."""
 
     project: Project | None
     since: date
     until: date
     environment: str = PRODUCTION
     service: str = ""
+    projects: tuple[Project, ...] = ()  # a team: these projects' rows as one project's
 
     @property
     def tz(self) -> ZoneInfo:
-        return self.project.tz if self.project is not None else ZoneInfo("UTC")
+        if self.project is not None:
+            return self.project.tz
+        zones = {p.time_zone for p in self.projects}
+        return self.projects[0].tz if len(zones) == 1 else ZoneInfo("UTC")
+
+    @property
+    def project_ids(self) -> tuple[int, ...] | None:
+        """The projects whose rows count; None for all."""
+        if self.project is not None:
+            return (self.project.pk,)
+        if self.projects:
+            return tuple(p.pk for p in self.projects)
+        return None
 
 
 def default_period(*, tz: ZoneInfo, now: datetime | None = None) -> tuple[date, date]:

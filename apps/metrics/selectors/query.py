@@ -11,7 +11,7 @@ from django.db.models import DateField, Expression, Q, QuerySet
 from django.db.models.functions import Trunc
 
 from apps.core.time import utc_day_bounds
-from apps.metrics.selectors.periods import PRODUCTION
+from apps.metrics.selectors.periods import PRODUCTION, Scope
 
 Key = int | None  # a project id, or None for all projects together
 
@@ -24,6 +24,7 @@ class Slice:
     until: date
     environment: str = PRODUCTION
     service: str = ""
+    merged: bool = False  # the projects' rows as one project's (a team), keyed None
 
     @property
     def start(self) -> datetime:
@@ -35,10 +36,12 @@ class Slice:
 
     @property
     def by_project(self) -> bool:
-        return self.project_ids is not None
+        return self.project_ids is not None and not self.merged
 
     def members(self) -> list[Key]:
-        return list(self.project_ids) if self.project_ids is not None else [None]
+        if self.merged or self.project_ids is None:
+            return [None]
+        return list(self.project_ids)
 
     def only(self, ids: Iterable[int]) -> "Slice":
         return Slice(
@@ -49,6 +52,19 @@ class Slice:
             environment=self.environment,
             service=self.service,
         )
+
+
+def scope_slice(scope: Scope) -> Slice:
+    """The rows a scope's figures are computed over (shared with the drill-down lists)."""
+    return Slice(
+        project_ids=scope.project_ids,
+        tz=scope.tz,
+        since=scope.since,
+        until=scope.until,
+        environment=scope.environment,
+        service=scope.service,
+        merged=scope.project is None and bool(scope.projects),
+    )
 
 
 Row = dict[str, Any]

@@ -19,7 +19,7 @@ from apps.metrics.selectors.deployments import DeploymentCounts, live_deployment
 from apps.metrics.selectors.incidents import incident_days, restore_times
 from apps.metrics.selectors.lead_times import LeadTimeFigures
 from apps.metrics.selectors.periods import PRODUCTION, Scope, bucket_starts
-from apps.metrics.selectors.query import Grouped, Key, Row, Slice
+from apps.metrics.selectors.query import Grouped, Key, Row, Slice, scope_slice
 from apps.metrics.selectors.results import (
     ChangeFailureRate,
     DayCounts,
@@ -35,21 +35,14 @@ from apps.metrics.selectors.results import (
 from apps.metrics.selectors.sources import figure_sources
 
 
-def dora_report(*, scope: Scope, interval: str = "week", benchmark: str = "") -> DoraReport:
-    """Every figure of METRICS.md for `scope`, plus one series point per bucket."""
+def dora_report(*, scope: Scope, interval: str | None = "week", benchmark: str = "") -> DoraReport:
+    """Every figure of METRICS.md for `scope`, plus one series point per bucket (none when
+    `interval` is None). A team's scope is its projects' rows as one project's."""
     benchmark = benchmark or settings.DORAHUB_BENCHMARK
-    ids = (scope.project.pk,) if scope.project is not None else None
-    piece = Slice(
-        project_ids=ids,
-        tz=scope.tz,
-        since=scope.since,
-        until=scope.until,
-        environment=scope.environment,
-        service=scope.service,
-    )
+    piece = scope_slice(scope)
     computed = _compute(piece, benchmark=benchmark, interval=interval)
     key = scope.project.pk if scope.project is not None else None
-    figures, series = computed.figures[key], computed.series[key]
+    figures, series = computed.figures[key], computed.series.get(key, [])
     return DoraReport(
         scope=scope,
         benchmark=benchmark,
@@ -68,8 +61,10 @@ def dora_by_project(
     environment: str = PRODUCTION,
     service: str = "",
     benchmark: str = "",
+    interval: str | None = None,
 ) -> list[ProjectFigures]:
-    """The headline figures of every project, each over its own local days [since, until).
+    """The headline figures of every project, each over its own local days [since, until),
+    with a series point per `interval` bucket when one is given.
 
     Projects sharing a time zone share the queries, so the count of queries grows with the
     number of distinct time zones, not with the number of projects."""
@@ -87,7 +82,7 @@ def dora_by_project(
             environment=environment,
             service=service,
         )
-        computed = _compute(piece, benchmark=benchmark, interval=None)
+        computed = _compute(piece, benchmark=benchmark, interval=interval)
         for project in members:
             results[project.pk] = ProjectFigures(
                 project=project,
@@ -95,6 +90,7 @@ def dora_by_project(
                 until=until,
                 source="snapshots" if project.pk in computed.from_snapshots else "live",
                 figures=computed.figures[project.pk],
+                series=computed.series.get(project.pk, []),
             )
     return [results[p.pk] for p in projects]
 
@@ -234,6 +230,7 @@ def _figures(
             median_deployment_days_per_week=deployment_days.per_week,
             failed_attempts=failed_attempts,
             level=levels.deployment_frequency(deployment_days, benchmark=benchmark),
+            median_deployment_days_per_month=deployment_days.per_month,
         ),
         lead_time=LeadTime(
             median_seconds=lead_median,
@@ -275,4 +272,12 @@ def _series_point(start: date, deploy: Row, lead: Row, restore: Row) -> SeriesPo
         lead_time_median_seconds=lead.get("median") if lead.get("changes") else None,
         change_failure_rate=_ratio(deploy.get("n_failed") or 0, deployments),
         time_to_restore_median_seconds=restore.get("restore_median"),
+        failed_attempts=deploy.get("n_failed_attempts") or 0,
+        failed_deployments=deploy.get("n_failed") or 0,
+        rework_deployments=deploy.get("n_rework") or 0,
+        rework_rate=_ratio(deploy.get("n_rework") or 0, deployments),
+        changes=lead.get("changes") or 0,
+        incidents=restore.get("incidents") or 0,
+        recovery_median_seconds=restore.get("recovery_median"),
+        recovered_incidents=restore.get("linked") or 0,
     )

@@ -1,6 +1,6 @@
 """What the metrics selectors return: one frozen dataclass per figure of METRICS.md."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from apps.connections.models import Project
@@ -15,6 +15,7 @@ class DeploymentFrequency:
     median_deployment_days_per_week: float | None
     failed_attempts: int
     level: str
+    median_deployment_days_per_month: float | None = None
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,21 @@ class SeriesPoint:
     lead_time_median_seconds: float | None
     change_failure_rate: float | None
     time_to_restore_median_seconds: float | None
+    failed_attempts: int = 0
+    failed_deployments: int = 0
+    rework_deployments: int = 0
+    rework_rate: float | None = None
+    changes: int = 0
+    incidents: int = 0
+    recovery_median_seconds: float | None = None
+    recovered_incidents: int = 0
 
 
 @dataclass(frozen=True)
 class DoraReport:
     scope: Scope
     benchmark: str
-    interval: str
+    interval: str | None
     source: str  # "snapshots" or "live": where the deployment counts came from
     figures: Figures
     series: list[SeriesPoint]
@@ -85,6 +94,7 @@ class ProjectFigures:
     until: date
     source: str
     figures: Figures
+    series: list[SeriesPoint] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

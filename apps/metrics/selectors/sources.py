@@ -32,7 +32,7 @@ class FigureSources:
 def figure_sources(piece: Slice) -> FigureSources:
     """Two queries, three when days are marked. Marks before the period count too: a write on
     an earlier day can move a change's first deployment out of the period."""
-    if piece.project_ids is None or piece.service:
+    if piece.project_ids is None or piece.service or piece.merged:
         return FigureSources()
     marks = DirtyDay.objects.filter(
         project_id__in=piece.project_ids, environment=piece.environment, day__lt=piece.until
