@@ -29,6 +29,24 @@ urlpatterns = [
         name="incident",
     ),
     path("projects/<slug:slug>/ci/", views.CIPage.as_view(), name="ci"),
+    path(
+        "projects/<slug:slug>/incidents/<int:pk>/attribution/",
+        views.AttributionView.as_view(),
+        {"target": "incident"},
+        name="incident_attribution",
+    ),
+    path(
+        "projects/<slug:slug>/deployments/<int:pk>/attribution/",
+        views.AttributionView.as_view(),
+        {"target": "deployment"},
+        name="deployment_attribution",
+    ),
+    path(
+        "projects/<slug:slug>/decisions/<int:pk>/withdraw/",
+        views.AttributionView.as_view(),
+        {"target": "withdraw"},
+        name="withdraw_decision",
+    ),
     path("teams/<slug:slug>/", views.DashboardPage.as_view(kind="team"), name="team"),
     path(
         "projects/<slug:slug>/coverage/",

@@ -6,13 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from apps.ci.selectors import ci_health, ci_health_breakdown, duration_trend, on_hold
 from apps.dashboards import overview
@@ -21,6 +25,7 @@ from apps.dashboards.csv_export import csv_response
 from apps.dashboards.figures import HEADLINE, SECONDARY, build_figures, legend
 from apps.dashboards.filters import DeploymentPageFilter, IncidentPageFilter
 from apps.dashboards.formatting import csv_header, human_duration
+from apps.dashboards.forms import DeploymentMarkForm, IncidentAttributionForm, WithdrawForm
 from apps.dashboards.guidance import add_guidance
 from apps.dashboards.selectors import data_coverage
 from apps.dashboards.subjects import (
@@ -31,8 +36,14 @@ from apps.dashboards.subjects import (
     team_subject,
 )
 from apps.deployments.models import Deployment
-from apps.deployments.selectors import deployment_commits_with_lead_time, project_services
-from apps.issues.models import Issue
+from apps.deployments.selectors import (
+    deployment_commits_with_lead_time,
+    link_candidates,
+    project_services,
+)
+from apps.derive.attribution import can_attribute, decide_incident, mark_deployment, withdraw
+from apps.issues.models import AttributionDecision, Issue
+from apps.issues.selectors import deployment_decisions
 from apps.metrics.selectors import dora_report, figure_rows
 
 PAGE_SIZE = 50
@@ -296,9 +307,14 @@ class DeploymentDetailPage(SubjectPageMixin, View):
                 "project": project,
                 "deployment": deployment,
                 "commits": commits,
-                "incidents": deployment.incidents.order_by("created_at"),
+                "incidents": deployment.incidents.select_related("person_deployment").order_by(
+                    "created_at"
+                ),
                 "remediates": deployment.remediates.order_by("finished_at"),
                 "remediated_by": deployment.remediated_by.order_by("finished_at"),
+                "decisions": deployment_decisions(deployment=deployment),
+                "can_attribute": can_attribute(request.user),
+                "mark_form": DeploymentMarkForm(),
             },
         )
 
@@ -330,8 +346,86 @@ class IncidentDetailPage(SubjectPageMixin, View):
                 "incident": incident,
                 "time_to_restore": time_to_restore,
                 "recovery": recovery,
+                "decisions": incident.decisions.select_related(
+                    "decided_by", "withdrawn_by", "deployment"
+                ),
+                "can_attribute": can_attribute(request.user),
+                "link_form": IncidentAttributionForm(
+                    candidates=link_candidates(project_id=project.pk, around=incident.created_at),
+                    initial={"deployment": incident.deployment_id},
+                ),
             },
         )
+
+
+class AttributionView(SubjectPageMixin, View):
+    """POST only: a person's decision, then back to the page it was made on."""
+
+    def post(self, request: HttpRequest, slug: str, pk: int, target: str) -> HttpResponse:
+        subject = self.subject(slug)
+        project = subject.project
+        if not can_attribute(request.user):
+            raise DjangoPermissionDenied("You need the 'correct attribution' permission.")
+        try:
+            if target == "incident":
+                incident = get_object_or_404(Issue, pk=pk, project=project, is_incident=True)
+                back = reverse("dashboards:incident", args=[slug, pk])
+                form = IncidentAttributionForm(
+                    request.POST,
+                    candidates=link_candidates(project_id=project.pk, around=incident.created_at),
+                )
+                if not form.is_valid():
+                    messages.error(request, _form_errors(form))
+                    return redirect(back)
+                deployment = (
+                    form.cleaned_data["deployment"]
+                    if form.cleaned_data["decision"] == "link"
+                    else None
+                )
+                decide_incident(
+                    issue=incident,
+                    deployment=deployment,
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            elif target == "deployment":
+                deployment = get_object_or_404(Deployment, pk=pk, project=project)
+                back = reverse("dashboards:deployment", args=[slug, pk])
+                form = DeploymentMarkForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, _form_errors(form))
+                    return redirect(back)
+                mark_deployment(
+                    deployment=deployment,
+                    action=form.cleaned_data["action"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            else:
+                decision = get_object_or_404(
+                    AttributionDecision.objects.select_related("issue", "deployment"),
+                    Q(issue__project=project) | Q(deployment__project=project),
+                    pk=pk,
+                )
+                back = (
+                    reverse("dashboards:incident", args=[slug, decision.issue_id])
+                    if decision.issue_id
+                    else reverse("dashboards:deployment", args=[slug, decision.deployment_id])
+                )
+                withdraw(
+                    decision=decision,
+                    user=request.user,
+                    reason=WithdrawForm(request.POST).data.get("reason", ""),
+                )
+        except DRFValidationError as error:
+            messages.error(request, str(error.detail))
+            return redirect(back)
+        messages.success(request, "Decision recorded; the figures are recomputed.")
+        return redirect(back)
+
+
+def _form_errors(form: Any) -> str:
+    return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
 
 
 class DashboardPage(SubjectPageMixin, View):

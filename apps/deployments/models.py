@@ -20,6 +20,15 @@ class DeploymentResult(models.TextChoices):
     IN_PROGRESS = "IN_PROGRESS"
 
 
+class ReworkDecision(models.TextChoices):
+    """A person's decision about a deployment (METRICS.md, linking order rule 0)."""
+
+    NONE = "", "no decision"
+    ROLLBACK = "rollback", "a person marked it a rollback"
+    HOTFIX = "hotfix", "a person marked it a hotfix"
+    NOT_REWORK = "not_rework", "a person marked it neither rollback nor hotfix"
+
+
 class Repository(models.Model):
     project = models.ForeignKey(
         "connections.Project", on_delete=models.CASCADE, related_name="repositories"
@@ -96,6 +105,14 @@ class Deployment(TimeStampedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     is_rollback = models.BooleanField(default=False)
     is_hotfix = models.BooleanField(default=False)
+    rework_decision = models.CharField(
+        max_length=16,
+        choices=ReworkDecision.choices,
+        blank=True,
+        default=ReworkDecision.NONE,
+        help_text="A person's decision; wins over the flags as sent and the rollback rule. "
+        "Its history is in the attribution decisions.",
+    )
     remediates = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="remediated_by"
     )

@@ -9,6 +9,8 @@ service scope only that service's deployments count. The live lead times of the 
 (apps.metrics.services.rebuild_lead_times) and the deployment page all use `first_shipments`.
 """
 
+from datetime import datetime, timedelta
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
@@ -97,3 +99,17 @@ def first_shipments(*, environment: str, service: str = "") -> QuerySet[Deployme
     return shipments(environment=environment, service=service).filter(
         ~Exists(earlier_shipments(environment=environment, service=service))
     )
+
+
+def link_candidates(*, project_id: int, around: datetime, limit: int = 50) -> QuerySet[Deployment]:
+    """Deployments a person may pick as an incident's cause: the project's successful ones that
+    finished up to 30 days before `around` (and a day after, for clock skew), newest first."""
+    nearest = Deployment.objects.filter(
+        project_id=project_id,
+        result=DeploymentResult.SUCCESS,
+        finished_at__gte=around - timedelta(days=30),
+        finished_at__lte=around + timedelta(days=1),
+    ).order_by("-finished_at", "-id")
+    # Unsliced, so a form can validate a choice against it.
+    ids = list(nearest.values_list("pk", flat=True)[:limit])
+    return Deployment.objects.filter(pk__in=ids).order_by("-finished_at", "-id")

@@ -4,6 +4,8 @@ Both are decided from the stored rows alone, never from the order deliveries arr
 deployment or an incident arrives (late or not), the incidents it may concern are decided again.
 
 Cause, in order:
+0. a person's decision ("caused by this deployment" or "not caused by a deployment"): it wins
+   over every rule below, over recomputes and re-posted payloads, until withdrawn;
 1. an explicit reference: `deployment_id` / `caused_by` in the payload (a deployment's external
    id, its DORA Hub id, or a commit sha), then a `root cause: <sha>` line in the description;
 2. otherwise the latest successful production deployment (same repository or service where the
@@ -26,7 +28,7 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from django.utils import timezone
 
 from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
-from apps.issues.models import Issue, IssueStatus, LinkMethod
+from apps.issues.models import Issue, IssueStatus, LinkMethod, PersonLink
 from apps.issues.services import close_issue
 from apps.marks.services import mark_dirty
 
@@ -58,6 +60,10 @@ def root_cause_sha(description: str) -> str:
 
 def decide_link(issue: Issue) -> Link:
     """The deployment that caused `issue` by the rules above, and how it was decided."""
+    if issue.person_link == PersonLink.DEPLOYMENT and issue.person_deployment is not None:
+        return Link(issue.person_deployment, LinkMethod.PERSON)
+    if issue.person_link == PersonLink.NOT_CAUSED:
+        return Link(None, LinkMethod.PERSON)
     ref = issue.caused_by_ref.strip()
     if ref:
         link = _by_reference(issue, ref)
@@ -78,7 +84,7 @@ def link_incidents(*, issue_ids: Iterable[int]) -> int:
     """Decide the cause of each incident again and store it; returns how many changed."""
     changed = 0
     incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True).select_related(
-        "project", "deployment"
+        "project", "deployment", "person_deployment"
     )
     for issue in incidents:
         link = decide_link(issue)

@@ -5,7 +5,9 @@ A deployment's *lane* is its project, environment, repository and service. Withi
 * a successful deployment of a sha that an earlier successful deployment already shipped rolls
   back every deployment in between (re-deploying the latest sha rolls back nothing);
 * a deployment flagged `is_rollback` or `is_hotfix` without such a sha remediates the one
-  before it.
+  before it;
+* a person's decision wins over both: marked a rollback or hotfix, it remediates as flagged;
+  marked neither, it remediates nothing.
 
 The rule looks back over the last LOOKBACK deployments of the lane. It depends only on the
 lane's history, never on the order deliveries arrived in: when a deployment arrives (late or
@@ -20,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from apps.connections.models import Project
-from apps.deployments.models import Deployment, DeploymentResult
+from apps.deployments.models import Deployment, DeploymentResult, ReworkDecision
 from apps.marks.services import mark_dirty
 
 LOOKBACK = 20
@@ -33,13 +35,16 @@ def remediated(deployment: Deployment, earlier: Sequence[Deployment]) -> list[De
     """What `deployment` remediates, given its lane's earlier deployments, newest first."""
     if deployment.result != DeploymentResult.SUCCESS or deployment.finished_at is None:
         return []
+    decision = deployment.rework_decision
+    if decision == ReworkDecision.NOT_REWORK:  # a person's decision wins over both rules
+        return []
     if deployment.commit_sha:
         for index, previous in enumerate(earlier):
             if previous.commit_sha == deployment.commit_sha:
                 if index > 0:
                     return list(earlier[:index])
                 break
-    if deployment.is_rollback or deployment.is_hotfix:
+    if deployment.is_rollback or deployment.is_hotfix or decision:
         return list(earlier[:1])
     return []
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from apps.core.models import TimeStampedModel
@@ -15,6 +16,13 @@ class LinkMethod(models.TextChoices):
     CAUSED_BY = "caused_by", "caused_by field"
     ROOT_CAUSE = "root_cause", "'root cause: <sha>' in the description"
     WINDOW = "window", "latest deployment within the link window"
+    PERSON = "person", "a person's decision"
+
+
+class PersonLink(models.TextChoices):
+    NONE = "", "no decision"
+    DEPLOYMENT = "deployment", "caused by this deployment"
+    NOT_CAUSED = "not_caused", "not caused by a deployment"
 
 
 class Issue(TimeStampedModel):
@@ -62,6 +70,17 @@ class Issue(TimeStampedModel):
     link_method = models.CharField(
         max_length=16, choices=LinkMethod.choices, blank=True, default=LinkMethod.NONE
     )
+    # A person's decision (linking rule 0): wins over every automatic rule until withdrawn.
+    person_link = models.CharField(
+        max_length=16, choices=PersonLink.choices, blank=True, default=PersonLink.NONE
+    )
+    person_deployment = models.ForeignKey(
+        "deployments.Deployment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     resolved_by = models.ForeignKey(
         "deployments.Deployment",
         null=True,
@@ -84,3 +103,56 @@ class Issue(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.issue_key}: {self.title}"[:100]
+
+
+class DecisionAction(models.TextChoices):
+    LINK = "link", "caused by this deployment"
+    NOT_CAUSED = "not_caused", "not caused by a deployment"
+    ROLLBACK = "rollback", "marked a rollback"
+    HOTFIX = "hotfix", "marked a hotfix"
+    NOT_REWORK = "not_rework", "marked neither rollback nor hotfix"
+
+
+class AttributionDecision(models.Model):
+    """The audit trail of people's attribution decisions: who decided what, when and why, and
+    who withdrew it. The decision in force is copied onto the incident or deployment."""
+
+    issue = models.ForeignKey(
+        Issue, null=True, blank=True, on_delete=models.CASCADE, related_name="decisions"
+    )
+    deployment = models.ForeignKey(
+        "deployments.Deployment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="decisions",
+        help_text="The deployment decided to have caused the incident, or the one marked.",
+    )
+    action = models.CharField(max_length=16, choices=DecisionAction.choices)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    withdraw_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        permissions = [
+            ("change_attribution", "Can correct incident and deployment attribution"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.decided_at:%Y-%m-%d})"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None

@@ -3,10 +3,13 @@ running the follow-ups after each item as the pipeline does after each delivery.
 
 from datetime import UTC, date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from hypothesis import strategies as st
 
 from apps.connections.models import Connection
+from apps.deployments.models import Deployment
 from apps.deployments.services import CommitRef, DeploymentData, record_change, upsert_deployment
+from apps.derive import attribution
 from apps.derive.services import after_deployments, after_incidents
 from apps.issues.services import IssueData, upsert_issue
 from tests.metrics import reference as ref
@@ -34,6 +37,7 @@ def deployments(draw: st.DrawFn, index: int) -> ref.Deployment:
         is_rollback=draw(rarely),
         is_hotfix=draw(rarely),
         resolves=tuple(draw(st.lists(st.sampled_from([f"INC-{n}" for n in range(6)]), max_size=1))),
+        person_rework=draw(st.sampled_from(["", "", "", "", "rollback", "hotfix", "not_rework"])),
     )
 
 
@@ -47,6 +51,7 @@ def incidents(draw: st.DrawFn, index: int, deployment_ids: list[str]) -> ref.Inc
         created_at=created,
         resolved_at=None if duration is None else created + timedelta(minutes=duration),
         caused_by=caused_by,
+        person=draw(st.sampled_from([None, None, None, "", *deployment_ids])),
     )
 
 
@@ -94,6 +99,13 @@ def write(connection: Connection, item: object) -> None:
             ),
         )
         after_deployments(deployment_ids=[result.deployment.pk])
+        if item.person_rework:
+            attribution.mark_deployment(
+                deployment=result.deployment,
+                action=item.person_rework,
+                reason="a person's mark",
+                user=_decider(),
+            )
     elif isinstance(item, ref.Change):
         record_change(project=project, sha=item.sha, reported_at=item.start, repo_url=REPO)
     elif isinstance(item, ref.Incident):
@@ -110,5 +122,22 @@ def write(connection: Connection, item: object) -> None:
             ),
         )
         after_incidents(issue_ids=[result.issue.pk])
+        if item.person is not None:
+            attribution.decide_incident(
+                issue=result.issue,
+                deployment=Deployment.objects.filter(
+                    connection=connection, external_id=item.person
+                ).first(),
+                reason="a person's decision",
+                user=_decider(),
+            )
     else:
         raise TypeError(item)
+
+
+def _decider():
+    """The person who decides (a superuser holds the attribution permission)."""
+    user, _ = get_user_model().objects.get_or_create(
+        username="decider", defaults={"is_superuser": True, "is_staff": True}
+    )
+    return user

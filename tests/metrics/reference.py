@@ -20,6 +20,8 @@ class Deployment:
     is_rollback: bool = False
     is_hotfix: bool = False
     resolves: tuple[str, ...] = ()
+    # A person's mark (linking rule 0): "rollback", "hotfix", "not_rework", or "" for none.
+    person_rework: str = ""
 
     @property
     def commit_sha(self) -> str:
@@ -38,6 +40,9 @@ class Incident:
     created_at: datetime
     resolved_at: datetime | None = None  # as reported by the source
     caused_by: str = ""  # a deployment's external id
+    # A person's decision (linking rule 0): None for none, "" for "not caused by a
+    # deployment", else the external id of the deployment that caused it.
+    person: str | None = None
 
 
 @dataclass
@@ -106,16 +111,21 @@ class Reference:
                 reverse=True,
             )
             fixed: list[Deployment] = []
+            if d.person_rework == "not_rework":
+                continue  # a person's decision wins over both rules
             shipped_before = [i for i, e in enumerate(earlier) if e.commit_sha == d.commit_sha]
             if shipped_before and shipped_before[0] > 0:
                 fixed = earlier[: shipped_before[0]]
-            elif d.is_rollback or d.is_hotfix:
+            elif d.is_rollback or d.is_hotfix or d.person_rework:
                 fixed = earlier[:1]
             for e in fixed:
                 out[e.external_id].add(d.external_id)
         return out
 
     def _cause(self, incident: Incident) -> Deployment | None:
+        if incident.person is not None:  # a person's decision wins over every rule
+            chosen = [d for d in self.h.deployments if d.external_id == incident.person]
+            return chosen[0] if chosen else None
         named = [d for d in self.h.deployments if d.external_id == incident.caused_by]
         if incident.caused_by and named:
             return named[0]
@@ -157,6 +167,10 @@ class Reference:
         resolves = any(
             r is not None and r.external_id == d.external_id for r in self.resolver.values()
         )
+        if d.person_rework in ("rollback", "hotfix"):
+            return True
+        if d.person_rework == "not_rework":
+            return False
         return d.is_rollback or d.is_hotfix or remediates or resolves
 
     def environment_of(self, incident: Incident) -> str:
@@ -217,6 +231,7 @@ class Reference:
                 "median_deployment_days_per_week": per_week,
                 "failed_attempts": len(attempts),
                 "level": df_level(per_week, per_month, per_half, benchmark),
+                "median_deployment_days_per_month": per_month,
             },
             "lead_time": {
                 "median_seconds": percentile(leads, 0.5),
@@ -316,9 +331,17 @@ class Reference:
                 and d.result == "SUCCESS"
                 and lo <= d.finished_at < hi
             ]
+            attempts = [
+                d
+                for d in self.h.deployments
+                if d.environment == environment
+                and d.result in ("FAILURE", "ABORT")
+                and lo <= d.finished_at < hi
+            ]
             leads, _ = self.lead_times(lo, hi, environment)
-            restore, _ = self.restore_times(lo, hi, environment)
+            restore, recovery = self.restore_times(lo, hi, environment)
             failed = [d for d in deployed if self.failed(d)]
+            rework = [d for d in deployed if self.rework(d)]
             points.append(
                 {
                     "start": b,
@@ -326,6 +349,14 @@ class Reference:
                     "lead_time_median_seconds": percentile(leads, 0.5),
                     "change_failure_rate": len(failed) / len(deployed) if deployed else None,
                     "time_to_restore_median_seconds": percentile(restore, 0.5),
+                    "failed_attempts": len(attempts),
+                    "failed_deployments": len(failed),
+                    "rework_deployments": len(rework),
+                    "rework_rate": len(rework) / len(deployed) if deployed else None,
+                    "changes": len(leads),
+                    "incidents": len(restore),
+                    "recovery_median_seconds": percentile(recovery, 0.5),
+                    "recovered_incidents": len(recovery),
                 }
             )
         return points

@@ -3,7 +3,7 @@ the environment an incident belongs to."""
 
 from django.db.models import Exists, OuterRef, Q
 
-from apps.deployments.models import Deployment, DeploymentResult
+from apps.deployments.models import Deployment, DeploymentResult, ReworkDecision
 from apps.issues.models import Issue
 from apps.metrics.selectors.periods import PRODUCTION
 
@@ -19,10 +19,16 @@ def failed_deployment_q() -> Q:
 
 
 def rework_deployment_q() -> Q:
-    """An unplanned fix: hotfix or rollback, remediating a deployment, or resolving an incident."""
+    """An unplanned fix: hotfix or rollback, remediating a deployment, or resolving an incident.
+    A person's decision wins (METRICS.md, linking rule 0): marked a rollback or hotfix, it is
+    rework; marked neither, it is not."""
     remediates = Deployment.remediates.through.objects.filter(from_deployment=OuterRef("pk"))
     resolves = Issue.objects.filter(resolved_by=OuterRef("pk"), is_incident=True)
-    return Q(is_rollback=True) | Q(is_hotfix=True) | Q(Exists(remediates)) | Q(Exists(resolves))
+    automatic = (
+        Q(is_rollback=True) | Q(is_hotfix=True) | Q(Exists(remediates)) | Q(Exists(resolves))
+    )
+    decided = Q(rework_decision__in=[ReworkDecision.ROLLBACK, ReworkDecision.HOTFIX])
+    return decided | (automatic & ~Q(rework_decision=ReworkDecision.NOT_REWORK))
 
 
 def incident_environment_q(environment: str) -> Q:

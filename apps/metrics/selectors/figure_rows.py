@@ -18,9 +18,9 @@ from django.db.models import (
     When,
 )
 
+from apps.core.aggregates import EpochSeconds, Percentile
 from apps.deployments.models import Deployment, DeploymentCommit
 from apps.issues.models import Issue
-from apps.metrics.aggregates import EpochSeconds, Percentile
 from apps.metrics.selectors.definitions import (
     FAILED_ATTEMPT_RESULTS,
     SUCCESS,
@@ -30,7 +30,7 @@ from apps.metrics.selectors.definitions import (
 )
 from apps.metrics.selectors.deployments import deployments_of
 from apps.metrics.selectors.incidents import _incidents
-from apps.metrics.selectors.lead_times import first_shipments
+from apps.metrics.selectors.lead_times import shipped_first_in
 from apps.metrics.selectors.periods import Scope
 from apps.metrics.selectors.query import scope_slice
 
@@ -88,7 +88,7 @@ def change_rows(*, scope: Scope) -> QuerySet[DeploymentCommit]:
     period, each with its start, that deployment and its lead time (`lead`, seconds); those
     with no start or a lead time <= 0 are the skipped ones (`counted` is False)."""
     return (
-        first_shipments(scope_slice(scope))
+        shipped_first_in(scope_slice(scope))
         .select_related("commit", "deployment", "deployment__project", "repository")
         .annotate(counted=_flag(Q(lead__gt=0)))
         .order_by("-shipped_at", "-deployment_id", "commit_id")
