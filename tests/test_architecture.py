@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("apps.core",)),
     ("foundation", ("apps.connections",)),
+    ("teams", ("apps.teams",)),
     ("leaves", ("apps.marks", "apps.events")),
     ("deployments", ("apps.deployments",)),
     ("writers", ("apps.issues", "apps.ci")),
