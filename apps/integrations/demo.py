@@ -4,11 +4,15 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from apps.connections.models import Connection, Project
 from apps.connections.services import create_connection, get_or_create_project
+from apps.deployments.models import Deployment
 from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+from apps.derive import attribution
+from apps.issues.models import Issue
 from apps.issues.services import IssueData, upsert_issue
 from apps.teams.services import ensure_team
 
@@ -86,7 +90,42 @@ def seed(*, days: int = 180, now: datetime | None = None, seed: int = 7) -> Demo
             _seed_open_and_unlinked(team, connection, now, summary)
     for slug, name, members in ORG_TEAMS:
         ensure_team(slug=slug, name=name, projects=Project.objects.filter(slug__in=members))
+    _a_persons_corrections()
     return summary
+
+
+def _a_persons_corrections() -> None:
+    """A lead decided the unlinked mobile incident was no deployment's fault, and marked one
+    release a hotfix the pipeline did not flag: both shown, with their reasons, on the pages."""
+    lead, _ = get_user_model().objects.get_or_create(
+        username="demo-lead", defaults={"is_staff": True, "is_superuser": True}
+    )
+    mobile = Issue.objects.filter(issue_key="SHOP-INC-MOBILE").first()
+    if mobile is not None and not mobile.decisions.exists():
+        attribution.decide_incident(
+            issue=mobile,
+            deployment=None,
+            reason="The Android app is released through the store, not by this pipeline.",
+            user=lead,
+        )
+    release = (
+        Deployment.objects.filter(
+            project__slug="payments",
+            environment="PRODUCTION",
+            result="SUCCESS",
+            is_hotfix=False,
+            is_rollback=False,
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+    if release is not None and not release.decisions.exists():
+        attribution.mark_deployment(
+            deployment=release,
+            action="hotfix",
+            reason="Shipped out of the release train to fix the card-declined bug.",
+            user=lead,
+        )
 
 
 def _seed_open_and_unlinked(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.deployments.models import Deployment
 from apps.issues.models import AttributionDecision, Issue, LinkMethod
-from apps.metrics.models import DirtyDay
+from apps.marks.models import DirtyDay
 from apps.metrics.selectors import Scope, dora_report
 from tests.factories import DeploymentFactory, UserFactory
 
