@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.views import View
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from apps.ci.selectors import ci_health, ci_health_breakdown, duration_trend, on_hold
-from apps.dashboards import overview
+from apps.dashboards import first_delivery, overview
 from apps.dashboards.charts import trend_charts
 from apps.dashboards.csv_export import csv_response
 from apps.dashboards.figures import HEADLINE, SECONDARY, build_figures, legend
@@ -292,6 +292,8 @@ class DeploymentDetailPage(SubjectPageMixin, View):
             Deployment.objects.select_related("repository", "connection"), pk=pk, project=project
         )
         commits = list(deployment_commits_with_lead_time(deployment=deployment))
+        # The pull request stages of each change, in one query for the whole list.
+        prefetch_related_objects(commits, "commit__pull_requests")
         for dc in commits:
             counted_here = dc.first_deployment_id == deployment.pk
             dc.lead_time = (
@@ -481,6 +483,9 @@ class DashboardPage(SubjectPageMixin, View):
                     report.series, page=page, interval=interval, benchmark=benchmark
                 ),
                 "services": _services(page.subject),
+                "first_delivery": first_delivery.panel(request, page.subject.project)
+                if page.subject.project is not None
+                else None,
             },
         )
 
