@@ -1,90 +1,23 @@
-"""What each connection kind can post: its routes, signing setup and ready-to-paste examples.
+"""Every connection kind's routes, signing setup and example bodies (the data of the
+catalog); a kind that is not here is not offered in the admin."""
 
-An example's body is a template: `NOW`, `EPOCH` and `EPOCH_MS` stand for the current time and
-become `$(date ...)` in the shell command (so a command pasted tomorrow is still current) or the
-time of sending for the admin's "send a test delivery"; `REPO_*` are the project's most recently
-used repository (or a clearly named placeholder). The first example of every kind records one
-production deployment, so pasting it makes the project's dashboard show one.
-"""
-
-import json
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
-from apps.connections.models import Connection, ConnectionKind
-from apps.deployments.models import Repository
-
-TOKEN_VARIABLE = "$DORAHUB_TOKEN"
-SECRET_VARIABLE = "$DORAHUB_SECRET"
-PLACEHOLDER_REPOSITORY = "https://github.com/your-org/your-repo"
-EXAMPLE_SHA = "015e3d3b480e417aede5a1293bd61de9b0fd051d"
-
-NOW, EPOCH, EPOCH_MS, EPOCH_NS = "@@NOW@@", "@@EPOCH@@", "@@EPOCH_MS@@", "@@EPOCH_NS@@"
-JIRA_NOW = "@@JIRA_NOW@@"  # Jira's own format, 2024-05-02T10:30:00.000+0000
-REPO_URL, REPO_OWNER, REPO_NAME, CONNECTION_ID = "@@REPO_URL@@", "@@OWNER@@", "@@NAME@@", "@@ID@@"
-_SHELL_TIME = {
-    NOW: "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-    EPOCH: "$(date +%s)",
-    EPOCH_MS: "$(date +%s)000",
-    EPOCH_NS: "$(date +%s)000000000",
-    JIRA_NOW: "$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)",
-}
-_NUMBERS = (EPOCH, EPOCH_MS, EPOCH_NS, CONNECTION_ID)  # markers that stand for JSON numbers
-
-
-_HEX_SIG = (
-    'SIG=$(printf %s "$BODY" | openssl dgst -sha256 -hmac "$DORAHUB_SECRET" | sed \'s/^.* //\')',
+from apps.connections.models import ConnectionKind
+from apps.integrations.catalog.model import (
+    EPOCH,
+    EPOCH_MS,
+    EPOCH_NS,
+    EXAMPLE_SHA,
+    JIRA_NOW,
+    NOW,
+    REPO_NAME,
+    REPO_OWNER,
+    REPO_URL,
+    SVIX_SIGNATURE_LINES,
+    TOKEN_VARIABLE,
+    KindSetup,
+    RouteExample,
+    Signing,
 )
-# Standard Webhooks (incident.io): base64 HMAC of "id.timestamp.body", keyed with the base64
-# part of the whsec_ secret.
-_SVIX_SIG = (
-    "ID=msg_$(date +%s%N) TS=$(date +%s)",
-    "KEY=$(printf %s \"${DORAHUB_SECRET#whsec_}\" | base64 -d | od -An -tx1 | tr -d ' \\n')",
-    'SIG=$(printf %s "$ID.$TS.$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEY '
-    "-binary | base64)",
-)
-
-
-@dataclass(frozen=True)
-class Signing:
-    describe: str  # what the sender sends
-    setup: str  # where the sender's secret is set
-    lines: tuple[str, ...] = _HEX_SIG  # shell lines computing $SIG from $BODY, $DORAHUB_SECRET
-    headers: tuple[str, ...] = ()  # headers carrying $SIG
-
-
-@dataclass(frozen=True)
-class RouteExample:
-    title: str
-    path: str  # with {id}, {name}; the query may name the token
-    body: dict[str, Any] | None
-    auth: str = "bearer"  # bearer | query | signed
-    extra_headers: tuple[tuple[str, str], ...] = ()
-
-    def request_path(self, connection: Connection) -> str:
-        return self.path.format(id=connection.pk, name=connection.name).split("?")[0]
-
-    def body_text(self, values: dict[str, str], *, for_shell: bool) -> str:
-        """The JSON body with the markers filled in (for the shell: `$(date ...)`, escaped
-        for a heredoc)."""
-        text = json.dumps(self.body, indent=2)
-        if for_shell:
-            text = text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
-            values = {**values, **_SHELL_TIME}
-        for marker, value in values.items():
-            if marker in _NUMBERS:
-                text = text.replace(f'"{marker}"', value)
-            text = text.replace(marker, value)
-        return text
-
-
-@dataclass(frozen=True)
-class KindSetup:
-    routes: tuple[RouteExample, ...]
-    signing: Signing | None = None
-    notes: str = ""
-
 
 _DEPLOYMENT = {
     "repo_url": REPO_URL,
@@ -417,7 +350,7 @@ CATALOG: dict[str, KindSetup] = {
             "webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks)",
             "incident.io: Settings, Webhooks, Add endpoint: this URL; copy its whsec_ signing "
             "secret into this connection.",
-            lines=_SVIX_SIG,
+            lines=SVIX_SIGNATURE_LINES,
             headers=("webhook-id: $ID", "webhook-timestamp: $TS", "webhook-signature: v1,$SIG"),
         ),
     ),
@@ -451,113 +384,3 @@ CATALOG: dict[str, KindSetup] = {
         ),
     ),
 }
-SIGNED_KINDS = frozenset(kind for kind, setup in CATALOG.items() if setup.signing is not None)
-# The kinds whose first example records a deployment (the others, incident tools, an incident).
-DEPLOYMENT_KINDS = frozenset(
-    {
-        ConnectionKind.DEVLAKE,
-        ConnectionKind.GENERIC,
-        ConnectionKind.ALLSTACKS,
-        ConnectionKind.PULSE,
-        ConnectionKind.CIRRUS,
-        ConnectionKind.GITHUB,
-        ConnectionKind.GITLAB,
-        ConnectionKind.CTOAI,
-    }
-)
-
-
-def offered_kinds() -> list[tuple[str, str]]:
-    """The kinds the admin offers: those with receivers behind them."""
-    return [(value, label) for value, label in ConnectionKind.choices if value in CATALOG]
-
-
-def setup_for(kind: str) -> KindSetup:
-    return CATALOG.get(kind, CATALOG[ConnectionKind.GENERIC])
-
-
-def example_values(*, connection: Connection) -> dict[str, str]:
-    """The repository the project last used (or the placeholder) and the connection's id."""
-    repository = (
-        Repository.objects.filter(project_id=connection.project_id)
-        .order_by("-deployments__finished_at", "-pk")
-        .first()
-    )
-    url = repository.url if repository else PLACEHOLDER_REPOSITORY
-    owner, _, name = (repository.name if repository else "your-org/your-repo").rpartition("/")
-    return {
-        REPO_URL: url,
-        REPO_OWNER: owner or "your-org",
-        REPO_NAME: name or "your-repo",
-        CONNECTION_ID: str(connection.pk),
-    }
-
-
-def time_values(now: datetime) -> dict[str, str]:
-    seconds = int(now.timestamp())
-    return {
-        NOW: now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        EPOCH: str(seconds),
-        EPOCH_MS: str(seconds * 1000),
-        EPOCH_NS: str(seconds * 1_000_000_000),
-        JIRA_NOW: now.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
-    }
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
-def curl(
-    route: RouteExample,
-    *,
-    base_url: str,
-    connection: Connection,
-    values: dict[str, str],
-    token: str = "",
-) -> str:
-    """A shell command that posts `route`'s example; `token` fills the token in (else
-    `$DORAHUB_TOKEN`)."""
-    setup = setup_for(connection.kind)
-    shown_token = token or TOKEN_VARIABLE
-    path = route.path.format(id=connection.pk, name=connection.name).replace(
-        TOKEN_VARIABLE, shown_token
-    )
-    url = f"{base_url}{path}"
-    lines = [f'curl -sS "{url}" -X POST' if "$" in url else f"curl -sS {_quote(url)} -X POST"]
-    if route.auth == "bearer":
-        lines.append(f'  -H "Authorization: Bearer {shown_token}"')
-    for name, value in route.extra_headers:
-        lines.append(f"  -H {_quote(f'{name}: {value}')}")
-    if route.body is None:
-        return " \\\n".join(lines)
-    body = route.body_text(values, for_shell=True)
-    if route.auth == "signed" and setup.signing is not None:
-        signing = setup.signing
-        prelude = f"BODY=$(cat <<EOF\n{body}\nEOF\n)\n" + "".join(
-            f"{line}\n" for line in signing.lines
-        )
-        lines.extend(f'  -H "{header}"' for header in signing.headers)
-        lines.append("  -H 'Content-Type: application/json' --data-binary \"$BODY\"")
-        return prelude + " \\\n".join(lines)
-    lines.append("  -H 'Content-Type: application/json' --data-binary @-")
-    return " \\\n".join(lines) + f" <<EOF\n{body}\nEOF"
-
-
-def examples_for(
-    *, connection: Connection, base_url: str, token: str = ""
-) -> list[tuple[str, str]]:
-    """(title, shell command) for every route the connection's kind supports, first the one
-    that records a deployment."""
-    values = example_values(connection=connection)
-    return [
-        (
-            route.title,
-            curl(route, base_url=base_url, connection=connection, values=values, token=token),
-        )
-        for route in setup_for(connection.kind).routes
-    ]
-
-
-def first_route(connection: Connection) -> RouteExample:
-    return setup_for(connection.kind).routes[0]
