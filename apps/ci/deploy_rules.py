@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from apps.ci.models import CIStatus, Job
 from apps.connections.models import Connection, ConnectionKind
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import DeploymentResult, Environment
-from apps.deployments.services import CommitRef, DeploymentData, UpsertResult, upsert_deployment
+from apps.deployments.services import DeploymentData, UpsertResult, upsert_deployment
 
 
 @dataclass(frozen=True)

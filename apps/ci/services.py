@@ -24,8 +24,8 @@ from apps.ci.reports import (
     compare_reports,
 )
 from apps.connections.models import Connection
+from apps.deployments.changes import ensure_repositories
 from apps.deployments.models import Repository
-from apps.deployments.services import ensure_repositories
 
 # What senders import with the writes.
 __all__ = [

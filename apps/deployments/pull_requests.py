@@ -9,8 +9,8 @@ from datetime import datetime
 from django.db import transaction
 
 from apps.connections.models import Connection
+from apps.deployments.changes import ensure_repositories, record_change
 from apps.deployments.models import PullRequest, PullRequestStatus
-from apps.deployments.services import ensure_repositories, record_change
 
 
 @dataclass(frozen=True)

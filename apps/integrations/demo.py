@@ -9,8 +9,9 @@ from django.db import transaction
 
 from apps.connections.models import Connection, Project
 from apps.connections.services import create_connection, get_or_create_project
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import Deployment
-from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.derive import attribution
 from apps.issues.models import Issue
 from apps.issues.services import IssueData, upsert_issue

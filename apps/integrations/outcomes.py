@@ -8,7 +8,8 @@ from typing import Any
 from rest_framework import status
 
 from apps.connections.models import Connection
-from apps.deployments.services import UpsertResult, record_change
+from apps.deployments.changes import record_change
+from apps.deployments.services import UpsertResult
 from apps.ingest.receivers import Outcome
 from apps.issues.services import IssueData, IssueWrite, upsert_issue
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from apps.connections.models import Connection
 from apps.core.errors import Missing
+from apps.deployments.changes import ensure_repositories
 from apps.deployments.models import Deployment
-from apps.deployments.services import ensure_repositories
 from apps.events.services import record_event
 from apps.issues.models import Issue, IssueStatus
 from apps.marks.services import mark_dirty

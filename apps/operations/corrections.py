@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.deployments.changes import mark_shipped_days_dirty
 from apps.deployments.models import Commit, Deployment
-from apps.deployments.services import _mark_shipped_days_dirty
 from apps.derive.services import derive_effects
 from apps.issues.models import Issue
 from apps.marks.services import mark_dirty, request_recompute
@@ -84,7 +84,7 @@ def correct_commit(*, commit_id: int, values: dict[str, Any]) -> list[str]:
     for name in changed:
         setattr(commit, name, values[name])
     commit.save(update_fields=changed)
-    _mark_shipped_days_dirty(project=commit.project, commit_ids=[commit.pk])
+    mark_shipped_days_dirty(project=commit.project, commit_ids=[commit.pk])
     derive_effects(effects={"deployments": list(commit.deployments.values_list("pk", flat=True))})
     transaction.on_commit(request_recompute)
     return changed
@@ -93,7 +93,7 @@ def correct_commit(*, commit_id: int, values: dict[str, Any]) -> list[str]:
 @transaction.atomic
 def delete_commit(*, commit_id: int) -> None:
     commit = Commit.objects.select_related("project").get(pk=commit_id)
-    _mark_shipped_days_dirty(project=commit.project, commit_ids=[commit.pk])
+    mark_shipped_days_dirty(project=commit.project, commit_ids=[commit.pk])
     commit.delete()
     transaction.on_commit(request_recompute)
 

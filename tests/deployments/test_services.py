@@ -11,8 +11,9 @@ import pytest
 from django.db import connection as db_connection
 from django.db import connections, transaction
 
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import Deployment, DeploymentCommit
-from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.events.models import LifecycleEvent
 from apps.marks.models import DirtyDay
 from tests.factories import ConnectionFactory

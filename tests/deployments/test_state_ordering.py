@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import Deployment
-from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from tests.factories import ConnectionFactory, token_for
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.deployments.changes import record_change
 from apps.deployments.models import Deployment
-from apps.deployments.services import record_change
 
 pytestmark = pytest.mark.django_db
 

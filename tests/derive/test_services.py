@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from apps.deployments.services import CommitRef, DeploymentData, record_change, upsert_deployment
+from apps.deployments.changes import CommitRef, record_change
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.derive.services import derive_effects
 from apps.issues.models import Issue
 from apps.issues.services import IssueData, upsert_issue

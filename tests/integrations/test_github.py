@@ -592,7 +592,8 @@ def test_a_stored_delivery_can_be_reprocessed_from_the_inbox(api, github):
 def test_a_push_that_dates_an_already_deployed_commit_marks_that_deployment_day_for_recompute(
     api, github
 ):
-    from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+    from apps.deployments.changes import CommitRef
+    from apps.deployments.services import DeploymentData, upsert_deployment
     from apps.marks.models import DirtyDay
 
     sha = gh.PUSH["commits"][0]["id"]

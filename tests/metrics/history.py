@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from hypothesis import strategies as st
 
 from apps.connections.models import Connection
+from apps.deployments.changes import CommitRef, record_change
 from apps.deployments.models import Deployment
-from apps.deployments.services import CommitRef, DeploymentData, record_change, upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.derive import attribution
 from apps.derive.services import after_deployments, after_incidents
 from apps.issues.services import IssueData, upsert_issue

@@ -10,7 +10,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+from apps.deployments.changes import CommitRef
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.metrics.models import ChangeLeadTime
 from apps.metrics.selectors import Scope, dora_report
 from apps.metrics.services import recompute_dirty

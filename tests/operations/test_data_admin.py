@@ -9,8 +9,9 @@ from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.test import Client
 from django.utils import timezone
 
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import Deployment
-from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.issues.models import Issue
 from apps.marks.models import DirtyDay
 from apps.metrics.selectors import Scope, dora_report

@@ -14,9 +14,10 @@ from rest_framework import status
 
 from apps.connections.models import Connection, ConnectionKind
 from apps.core.errors import Code, Forbidden
+from apps.deployments.changes import CommitRef, record_change
 from apps.deployments.models import DeploymentResult
 from apps.deployments.selectors import deployment_by_external_id
-from apps.deployments.services import CommitRef, DeploymentData, record_change, upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.events.services import record_event
 from apps.ingest.authentication import Authenticated, TokenNamesConnection
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register

@@ -13,9 +13,10 @@ from apps.core.serializer_fields import (
     readable_url,
     rename_aliases,
 )
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import DeploymentResult, Environment, PullRequestStatus
 from apps.deployments.pull_requests import PullRequestData
-from apps.deployments.services import CommitRef, DeploymentData
+from apps.deployments.services import DeploymentData
 from apps.issues.models import IssueStatus
 from apps.issues.services import IssueData
 

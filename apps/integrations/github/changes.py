@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import status
 
 from apps.connections.models import Connection
-from apps.deployments.services import CommitRef, record_change, record_changes
+from apps.deployments.changes import CommitRef, record_change, record_changes
 from apps.events.services import record_event
 from apps.ingest.receivers import Outcome
 from apps.integrations.github import serializers as s

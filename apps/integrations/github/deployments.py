@@ -6,9 +6,10 @@ from typing import Any
 from rest_framework import status
 
 from apps.connections.models import Connection
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import DeploymentResult, Environment
 from apps.deployments.selectors import deployment_by_external_id
-from apps.deployments.services import CommitRef, DeploymentData, upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.events.services import record_event
 from apps.ingest.receivers import Outcome
 from apps.integrations.github import serializers as s

@@ -19,15 +19,10 @@ from rest_framework.exceptions import ValidationError
 from apps.ci.models import CIStatus
 from apps.ci.services import JobData, PipelineData, StatusReport, record_build, record_job
 from apps.connections.models import Connection
+from apps.deployments.changes import CommitRef, record_change, record_changes
 from apps.deployments.models import DeploymentResult, Environment
 from apps.deployments.selectors import deployment_by_external_id
-from apps.deployments.services import (
-    CommitRef,
-    DeploymentData,
-    record_change,
-    record_changes,
-    upsert_deployment,
-)
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.events.services import record_event
 from apps.ingest.authentication import Signature
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register

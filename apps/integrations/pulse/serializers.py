@@ -20,8 +20,9 @@ from apps.core.serializer_fields import (
     readable_url,
     rename_aliases,
 )
+from apps.deployments.changes import CommitRef
 from apps.deployments.models import DeploymentResult, Environment
-from apps.deployments.services import CommitRef, DeploymentData
+from apps.deployments.services import DeploymentData
 from apps.integrations.outcomes import ChangeReport
 from apps.issues.models import IssueStatus
 from apps.issues.services import INCIDENT_TYPE, IssueData

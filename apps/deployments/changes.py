@@ -1,0 +1,165 @@
+"""Writes for repositories and changes (commits): every reported change goes through
+`record_change` or `record_changes`, and a change's start is the earliest time ever known for it."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Least
+
+from apps.connections.models import Project
+from apps.deployments.models import Commit, Deployment, Repository
+from apps.deployments.repositories import display_name, normalize_url
+from apps.marks.services import mark_dirty
+
+
+@dataclass(frozen=True)
+class CommitRef:
+    sha: str
+    repo_url: str = ""
+    ref_name: str = ""
+    name: str = ""
+    message: str = ""
+    authored_at: datetime | None = None
+
+
+def ensure_repositories(*, project: Project, urls: Iterable[str]) -> dict[str, Repository]:
+    """Map each raw URL to its Repository row, creating missing ones (two queries)."""
+    by_raw = {raw: normalize_url(raw) for raw in urls if raw}
+    if not by_raw:
+        return {}
+    normalized = set(by_raw.values())
+    Repository.objects.bulk_create(
+        [Repository(project=project, url=url, name=display_name(url)) for url in normalized],
+        ignore_conflicts=True,
+    )
+    rows = {r.url: r for r in Repository.objects.filter(project=project, url__in=normalized)}
+    return {raw: rows[url] for raw, url in by_raw.items()}
+
+
+def ensure_commits(
+    *,
+    project: Project,
+    refs: Sequence[CommitRef],
+    repositories: dict[str, Repository],
+    service: str = "",
+) -> dict[str, Commit]:
+    """Create missing changes and return them by sha; never moves a known start later."""
+    if not refs:
+        return {}
+    Commit.objects.bulk_create(
+        [
+            Commit(
+                project=project,
+                sha=ref.sha,
+                repository=repositories.get(ref.repo_url),
+                message=ref.message,
+                service=service,
+                authored_at=ref.authored_at,
+                start_at=ref.authored_at,
+            )
+            for ref in refs
+        ],
+        ignore_conflicts=True,
+    )
+    commits = {
+        c.sha: c for c in Commit.objects.filter(project=project, sha__in=[r.sha for r in refs])
+    }
+    for ref in refs:
+        commit = commits[ref.sha]
+        updates: dict[str, object] = {}
+        if commit.repository_id is None and repositories.get(ref.repo_url):
+            updates["repository"] = repositories[ref.repo_url]
+        if not commit.message and ref.message:
+            updates["message"] = ref.message
+        if ref.authored_at and (commit.authored_at is None or ref.authored_at < commit.authored_at):
+            updates["authored_at"] = ref.authored_at
+            updates["start_at"] = Coalesce(
+                Least(F("start_at"), Value(ref.authored_at)), Value(ref.authored_at)
+            )
+        if updates:
+            Commit.objects.filter(pk=commit.pk).update(**updates)
+            if "start_at" in updates:
+                commit.refresh_from_db(fields=["start_at", "authored_at"])
+    return commits
+
+
+def record_change(
+    *,
+    project: Project,
+    sha: str,
+    reported_at: datetime | None,
+    authored_at: datetime | None = None,
+    repo_url: str = "",
+    message: str = "",
+    service: str = "",
+    merged_at: datetime | None = None,
+) -> tuple[Commit, bool]:
+    """Record a reported change (Pulse `change`, a push, a merged PR); its start is the earliest
+    time ever known for it, so reports arriving in any order give the same lead time."""
+    repositories = ensure_repositories(project=project, urls=[repo_url])
+    known = Commit.objects.filter(project=project, sha=sha).values_list("start_at").first()
+    created = known is None
+    ref = CommitRef(sha=sha, repo_url=repo_url, message=message, authored_at=authored_at)
+    commit = ensure_commits(
+        project=project, refs=[ref], repositories=repositories, service=service
+    )[sha]
+    updates: dict[str, object] = {}
+    if reported_at and (commit.reported_at is None or reported_at < commit.reported_at):
+        updates["reported_at"] = reported_at
+        updates["start_at"] = Coalesce(Least(F("start_at"), Value(reported_at)), Value(reported_at))
+    if merged_at and commit.merged_at is None:
+        updates["merged_at"] = merged_at
+    if service and not commit.service:
+        updates["service"] = service
+    if updates:
+        Commit.objects.filter(pk=commit.pk).update(**updates)
+        commit.refresh_from_db()
+    moved = known is not None and commit.start_at != known[0]
+    if moved:
+        mark_shipped_days_dirty(project=project, commit_ids=[commit.pk])
+    return commit, created or moved or bool(updates)
+
+
+def record_changes(
+    *, project: Project, refs: Sequence[CommitRef], reported_at: datetime | None, service: str = ""
+) -> int:
+    """Record many reported changes at once (a push) by `record_change`'s rules, in a number
+    of queries that does not grow with the commits; returns how many were new."""
+    refs = list({ref.sha: ref for ref in refs}.values())
+    if not refs:
+        return 0
+    shas = [ref.sha for ref in refs]
+    known = dict(
+        Commit.objects.filter(project=project, sha__in=shas).values_list("sha", "start_at")
+    )
+    repositories = ensure_repositories(project=project, urls=[ref.repo_url for ref in refs])
+    ensure_commits(project=project, refs=refs, repositories=repositories, service=service)
+    if reported_at is not None:
+        Commit.objects.filter(project=project, sha__in=shas).filter(
+            Q(reported_at__isnull=True) | Q(reported_at__gt=reported_at)
+        ).update(
+            reported_at=reported_at,
+            start_at=Coalesce(Least(F("start_at"), Value(reported_at)), Value(reported_at)),
+        )
+    if known:
+        after = Commit.objects.filter(project=project, sha__in=list(known)).values_list(
+            "pk", "sha", "start_at"
+        )
+        moved = [pk for pk, sha, start_at in after if start_at != known[sha]]
+        if moved:
+            mark_shipped_days_dirty(project=project, commit_ids=moved)
+    return len(refs) - len(known)
+
+
+def mark_shipped_days_dirty(*, project: Project, commit_ids: Sequence[int]) -> None:
+    """A change reported after its deployment moved its start: that lead time changed."""
+    shipped = Deployment.objects.filter(
+        deployment_commits__commit_id__in=commit_ids, finished_at__isnull=False
+    ).values_list("environment", "finished_at")
+    by_environment: dict[str, list[datetime | None]] = {}
+    for environment, finished_at in shipped:
+        by_environment.setdefault(environment, []).append(finished_at)
+    for environment, instants in by_environment.items():
+        mark_dirty(project=project, environment=environment, instants=instants)
