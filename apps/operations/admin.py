@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -19,7 +18,6 @@ from django.views.decorators.http import require_POST
 from apps.connections.forms import (
     ConnectionAdminForm,
     ProjectAdminForm,
-    TokenInlineForm,
     connection_form_for,
 )
 from apps.connections.models import ApiToken, Connection, Project
@@ -34,9 +32,10 @@ from apps.integrations.panels import (
 )
 from apps.integrations.test_delivery import send_test_delivery
 from apps.operations.services import purge_connection_data
+from apps.operations.token_admin import ApiTokenInline
 
 if TYPE_CHECKING:
-    from django.contrib.admin.options import _FieldGroups
+    pass
 
 SHOWN_ONCE_KEY = "dorahub_tokens_to_show"
 FIRST_TOKEN_NAME = "first token"
@@ -53,35 +52,6 @@ class ProjectAdmin(admin.ModelAdmin):
     def link_window(self, obj: Project) -> str:
         hours = int(obj.incident_link_window.total_seconds() // 3600)
         return f"{hours // 24} days" if hours % 24 == 0 else f"{hours} hours"
-
-
-class TokenFormSet(BaseInlineFormSet):
-    """Writes nothing itself: `ConnectionAdmin.save_formset` issues and revokes through the
-    services, so a token's digest is made in one place."""
-
-
-class ApiTokenInline(admin.TabularInline):
-    model = ApiToken
-    form = TokenInlineForm
-    formset = TokenFormSet
-    extra = 1
-    can_delete = False
-    fields = [
-        "name",
-        "expires_in",
-        "prefix",
-        "created",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-        "revoke",
-    ]
-    readonly_fields = ["prefix", "created", "expires_at", "last_used_at", "revoked_at"]
-    verbose_name = "API token"
-    verbose_name_plural = (
-        "API tokens: name a new one in the empty row (it is shown once, on the next page); "
-        "tick 'revoke' to revoke one"
-    )
 
 
 @admin.register(Connection)
@@ -353,56 +323,6 @@ class ConnectionAdmin(admin.ModelAdmin):
                     issued.plaintext,
                 ),
             )
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "name", "connection", "created", "expires_at", "revoked_at"]
-    list_filter = ["connection", "revoked_at"]
-    search_fields = ["prefix", "name", "connection__name"]
-    readonly_fields = ["prefix", "created", "revoked_at", "last_used_at"]
-    actions = ["revoke"]
-
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> "_FieldGroups":
-        if obj is None:
-            return ["connection", "name", "expires_at"]
-        return [
-            "connection",
-            "name",
-            "prefix",
-            "created",
-            "expires_at",
-            "revoked_at",
-            "last_used_at",
-        ]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
-        if obj is None:
-            return []
-        return ["connection", *self.readonly_fields]
-
-    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        issued = issue_token(connection=obj.connection, name=obj.name, expires_at=obj.expires_at)
-        # Hand the saved row back to the admin so its log and redirect point at it.
-        obj.__dict__.update({k: v for k, v in issued.token.__dict__.items() if k != "_state"})
-        obj._state.adding = False
-        obj._state.db = issued.token._state.db
-        messages.warning(
-            request,
-            format_html(
-                "Token: <code>{}</code> — copy it now; it is not stored and is never shown again.",
-                issued.plaintext,
-            ),
-        )
-
-    @admin.action(description="Revoke selected tokens")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        for token in queryset:
-            revoke_token(token=token)
-        self.message_user(request, f"Revoked {queryset.count()} token(s).")
 
 
 # The data pages (deployments, changes, incidents) sit here too: they correct through

@@ -205,6 +205,24 @@ PAGES = {
     "projects/<slug:slug>/incidents/<int:pk>/": "/projects/{slug}/incidents/1/",
     "projects/<slug:slug>/ci/": "/projects/{slug}/ci/",
     "projects/<slug:slug>/deliveries/": "/projects/{slug}/deliveries/",
+    "projects/<slug:slug>/changes/": "/projects/{slug}/changes/",
+    "projects/<slug:slug>/coverage/": "/projects/{slug}/coverage/",
+    # Attribution is changed by POST, by users with `issues.change_attribution` (tests/issues).
+    "projects/<slug:slug>/incidents/<int:pk>/attribution/": (
+        "/projects/{slug}/incidents/1/attribution/"
+    ),
+    "projects/<slug:slug>/deployments/<int:pk>/attribution/": (
+        "/projects/{slug}/deployments/1/attribution/"
+    ),
+    "projects/<slug:slug>/decisions/<int:pk>/withdraw/": "/projects/{slug}/decisions/1/withdraw/",
+    "teams/<slug:slug>/": "/teams/{slug}/",
+    "teams/<slug:slug>/coverage/": "/teams/{slug}/coverage/",
+    "teams/<slug:slug>/deployments/": "/teams/{slug}/deployments/",
+    "teams/<slug:slug>/changes/": "/teams/{slug}/changes/",
+    "teams/<slug:slug>/incidents/": "/teams/{slug}/incidents/",
+    "organisation/deployments/": "/organisation/deployments/",
+    "organisation/changes/": "/organisation/changes/",
+    "organisation/incidents/": "/organisation/incidents/",
     "accounts/password_change/": "/accounts/password_change/",
     "accounts/password_change/done/": "/accounts/password_change/done/",
 }
