@@ -1,5 +1,7 @@
 """Forms of the attribution corrections (the writes are in apps.derive.attribution)."""
 
+from typing import Any, cast
+
 from django import forms
 from django.db.models import QuerySet
 
@@ -31,8 +33,9 @@ class IncidentAttributionForm(forms.Form):
             f"{d.finished_at:%Y-%m-%d %H:%M} · {d.name or d.external_id} ({d.environment})"
         )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # forms.Form.clean() returns self.cleaned_data, never None.
+        data = cast(dict[str, Any], super().clean())
         if data.get("decision") == "link" and not data.get("deployment"):
             self.add_error("deployment", "Pick the deployment that caused it.")
         return data

@@ -62,8 +62,8 @@ def data_coverage(*, scope: Scope) -> Coverage:
         connections = connections.filter(project_id__in=ids)
         everything = everything.filter(project_id__in=ids)
         incidents_ever = incidents_ever.filter(project_id__in=ids)
-    connections = list(connections)
-    connection_ids = [c.pk for c in connections]
+    connection_list = list(connections)
+    connection_ids = [c.pk for c in connection_list]
     last = dict(
         Delivery.objects.filter(connection_id__in=connection_ids)
         .order_by()
@@ -128,7 +128,7 @@ def data_coverage(*, scope: Scope) -> Coverage:
                 deployments=by_connection.get(c.pk, 0),
                 incidents=incidents_by_connection.get(c.pk, 0),
             )
-            for c in connections
+            for c in connection_list
         ],
         deployments=shares["n"],
         deployments_with_changes=shares["changes"],

@@ -5,6 +5,7 @@ selectors and render."""
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -92,7 +94,7 @@ class FilteredListPage(SubjectPageMixin, View):
     def context_for(self, page: PageScope, figure: str, rows: QuerySet) -> dict[str, Any]:
         return {}
 
-    def get(self, request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    def get(self, request: HttpRequest, slug: str | None = None) -> HttpResponseBase:
         scope = PageScope.from_request(request, self.subject(slug))
         figure = request.GET.get("figure", "")
         if figure not in self.figures:
@@ -208,15 +210,15 @@ class ChangeListPage(FilteredListPage):
     def rows(self, page: PageScope, figure: str, request: HttpRequest) -> QuerySet:
         rows = figure_rows.change_rows(scope=page.scope)
         if request.GET.get("show") == "skipped":
-            return rows.filter(counted=False)
+            return rows.filter(counted=False)  # type: ignore[misc]  # `counted` is change_rows()'s annotation, unknown to django-stubs
         if request.GET.get("show") == "all":
             return rows
-        return rows.filter(counted=True)
+        return rows.filter(counted=True)  # type: ignore[misc]  # `counted` is change_rows()'s annotation, unknown to django-stubs
 
     def context_for(self, page: PageScope, figure: str, rows: QuerySet) -> dict[str, Any]:
         show = self.request.GET.get("show", "")
         every = figure_rows.change_rows(scope=page.scope)
-        counts = list(every.order_by().values_list("counted", flat=True))
+        counts = list(every.order_by().values_list("counted", flat=True))  # type: ignore[misc]  # `counted` is change_rows()'s annotation, unknown to django-stubs
         counted = sum(1 for c in counts if c)
         median = figure_rows.lead_time_median(rows) if show != "skipped" else None
         headings = {
@@ -295,8 +297,9 @@ class DeploymentDetailPage(SubjectPageMixin, View):
         # The pull request stages of each change, in one query for the whole list.
         prefetch_related_objects(commits, "commit__pull_requests")
         for dc in commits:
-            counted_here = dc.first_deployment_id == deployment.pk
-            dc.lead_time = (
+            # first_deployment_id is deployment_commits_with_lead_time()'s annotation.
+            counted_here = dc.first_deployment_id == deployment.pk  # type: ignore[attr-defined]  # annotation
+            dc.lead_time = (  # type: ignore[attr-defined]  # set here for the template
                 deployment.finished_at - dc.commit.start_at
                 if counted_here and dc.commit.start_at and deployment.finished_at
                 else None
@@ -325,6 +328,7 @@ class IncidentDetailPage(SubjectPageMixin, View):
     def get(self, request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         subject = self.subject(slug)
         project = subject.project
+        assert project is not None  # a project page: project_subject() always sets it
         incident = get_object_or_404(
             Issue.objects.select_related("deployment", "resolved_by", "connection"),
             pk=pk,
@@ -366,13 +370,14 @@ class AttributionView(SubjectPageMixin, View):
     def post(self, request: HttpRequest, slug: str, pk: int, target: str) -> HttpResponse:
         subject = self.subject(slug)
         project = subject.project
+        assert project is not None  # a project page: project_subject() always sets it
         if not can_attribute(request.user):
             raise DjangoPermissionDenied("You need the 'correct attribution' permission.")
         try:
             if target == "incident":
                 incident = get_object_or_404(Issue, pk=pk, project=project, is_incident=True)
                 back = reverse("dashboards:incident", args=[slug, pk])
-                form = IncidentAttributionForm(
+                form: forms.Form = IncidentAttributionForm(
                     request.POST,
                     candidates=link_candidates(project_id=project.pk, around=incident.created_at),
                 )

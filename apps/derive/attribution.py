@@ -4,6 +4,8 @@ neither. Each decision records who, when and why; it is copied onto the incident
 so every rule, recompute and re-posted payload sees it first; withdrawing it hands the decision
 back to the automatic rules. The affected days are marked dirty, so every figure moves."""
 
+from typing import cast
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +28,7 @@ User = AbstractBaseUser | AnonymousUser
 
 
 def can_attribute(user: User) -> bool:
-    return bool(user.is_authenticated and user.has_perm(PERMISSION))  # type: ignore[union-attr]
+    return bool(user.is_authenticated and user.has_perm(PERMISSION))  # type: ignore[attr-defined]  # request.user is a User (PermissionsMixin)
 
 
 def _check(user: User, reason: str) -> str:
@@ -58,7 +60,7 @@ def decide_incident(
             deployment=deployment,
             action=DecisionAction.LINK if deployment else DecisionAction.NOT_CAUSED,
             reason=reason,
-            decided_by=user,
+            decided_by=user,  # type: ignore[misc]  # _check() let only an authenticated User through
             decided_at=timezone.now(),
         )
         Issue.objects.filter(pk=issue.pk).update(
@@ -85,10 +87,10 @@ def mark_deployment(
             deployment=deployment,
             action=action,
             reason=reason,
-            decided_by=user,
+            decided_by=user,  # type: ignore[misc]  # _check() let only an authenticated User through
             decided_at=timezone.now(),
         )
-        _apply_rework(deployment, REWORK_ACTIONS[action])
+        _apply_rework(deployment, REWORK_ACTIONS[cast(DecisionAction, action)])
     return decision
 
 

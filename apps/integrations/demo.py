@@ -3,6 +3,7 @@
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -287,6 +288,7 @@ def _remediate(
     if fixed_at >= now or choice >= 0.6:
         return moment
     if choice < 0.3 and previous_head is not None:
+        flags: dict[str, Any]
         head, commits, flags = previous_head, [previous_head], {"is_rollback": True}
         name = f"{repo} rollback to {previous_head.sha[:8]}"
     else:

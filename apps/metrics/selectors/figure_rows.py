@@ -5,6 +5,8 @@ this package), so a list's count (and, for a median, the median of its rows) equ
 it was opened from (docs/dashboards.md, "Contract for tests").
 """
 
+from typing import Any, cast
+
 from django.db.models import (
     BooleanField,
     Case,
@@ -91,7 +93,7 @@ def change_rows(*, scope: Scope) -> QuerySet[DeploymentCommit]:
         shipped_first_in(scope_slice(scope))
         .select_related("commit", "deployment", "deployment__project", "repository")
         .annotate(counted=_flag(Q(lead__gt=0)))
-        .order_by("-shipped_at", "-deployment_id", "commit_id")
+        .order_by("-shipped_at", "-deployment_id", "commit_id")  # type: ignore[misc]  # annotation shipped_at unknown to django-stubs
     )
 
 
@@ -137,16 +139,17 @@ def incident_rows(*, scope: Scope, figure: str = "") -> QuerySet[Issue]:
     return queryset.select_related("project", "deployment", "resolved_by").order_by(*order)
 
 
-def median_of(queryset: QuerySet, field: str) -> float | None:
+def median_of(queryset: QuerySet[Any], field: str) -> float | None:
     """The true median of `field` over the rows (the one aggregate every figure uses)."""
-    return queryset.order_by().aggregate(m=Percentile(F(field), fraction=0.5))["m"]
+    median = queryset.order_by().aggregate(m=Percentile(F(field), fraction=0.5))["m"]
+    return cast(float | None, median)
 
 
 def lead_time_median(rows: QuerySet[DeploymentCommit]) -> float | None:
-    return median_of(rows.filter(lead__gt=0), "lead")
+    return median_of(rows.filter(lead__gt=0), "lead")  # type: ignore[misc]  # annotation lead unknown to django-stubs
 
 
-def open_incident_summary(*, scope: Scope) -> dict:
+def open_incident_summary(*, scope: Scope) -> dict[str, Any]:
     """How many incidents are open now and when the oldest was created (one query)."""
     return (
         incident_rows(scope=scope, figure="open_incidents")
@@ -160,7 +163,9 @@ def unlinked_incident_count(*, scope: Scope) -> int:
     return incident_rows(scope=scope).filter(deployment__isnull=True).count()
 
 
-def open_incidents_by_project(*, project_ids: list[int], environment: str) -> dict[int, dict]:
+def open_incidents_by_project(
+    *, project_ids: list[int], environment: str
+) -> dict[int, dict[str, Any]]:
     """Per project: incidents open now and the oldest one's creation (one query)."""
     rows = (
         Issue.objects.filter(
@@ -173,7 +178,7 @@ def open_incidents_by_project(*, project_ids: list[int], environment: str) -> di
         .values("project_id")
         .annotate(count=Count("pk"), oldest=Min("created_at"))
     )
-    return {row["project_id"]: row for row in rows}
+    return {row["project_id"]: cast(dict[str, Any], row) for row in rows}
 
 
 def successful_deployments(*, scope: Scope) -> QuerySet[Deployment]:
