@@ -9,6 +9,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Least
 
 from apps.connections.models import Project
+from apps.deployments.inference import infer_for_changes
 from apps.deployments.models import Commit, Deployment, Repository
 from apps.deployments.repositories import display_name, normalize_url
 from apps.marks.services import mark_dirty
@@ -119,6 +120,8 @@ def record_change(
     moved = known is not None and commit.start_at != known[0]
     if moved:
         mark_shipped_days_dirty(project=project, commit_ids=[commit.pk])
+    if created or moved:
+        infer_for_changes(project_id=project.pk, commit_ids=[commit.pk])
     return commit, created or moved or bool(updates)
 
 
@@ -143,13 +146,14 @@ def record_changes(
             reported_at=reported_at,
             start_at=Coalesce(Least(F("start_at"), Value(reported_at)), Value(reported_at)),
         )
-    if known:
-        after = Commit.objects.filter(project=project, sha__in=list(known)).values_list(
-            "pk", "sha", "start_at"
-        )
-        moved = [pk for pk, sha, start_at in after if start_at != known[sha]]
-        if moved:
-            mark_shipped_days_dirty(project=project, commit_ids=moved)
+    after = Commit.objects.filter(project=project, sha__in=shas).values_list(
+        "pk", "sha", "start_at"
+    )
+    moved = [pk for pk, sha, start_at in after if sha in known and start_at != known[sha]]
+    if moved:
+        mark_shipped_days_dirty(project=project, commit_ids=moved)
+    new = [pk for pk, sha, _ in after if sha not in known]
+    infer_for_changes(project_id=project.pk, commit_ids=[*moved, *new])
     return len(refs) - len(known)
 
 

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from django.db import transaction
 
+from apps.deployments.inference import infer_intermediate_commits
 from apps.deployments.models import Deployment
-from apps.derive.inference import infer_intermediate_commits
 from apps.derive.linking import (
     link_incidents,
     relink_for_deployments,

@@ -282,10 +282,36 @@ class Reference:
         for d in self.h.deployments:
             if d.result != "SUCCESS" or d.environment != environment:
                 continue
-            for sha in d.commits:
+            for sha in self.contents(d):
                 if sha not in first or d.finished_at < first[sha]:
                     first[sha] = d.finished_at
         return first
+
+    def contents(self, d: Deployment) -> tuple[str, ...]:
+        """The listed commits and, for a successful deployment naming only its head, the changes
+        started after the previous deployment's head and no later than its own, less those an
+        earlier deployment to the environment listed (METRICS.md)."""
+        earlier = [
+            e
+            for e in self.h.deployments
+            if e.result == "SUCCESS"
+            and e.environment == d.environment
+            and e.finished_at < d.finished_at
+        ]
+        if d.result != "SUCCESS" or len(d.commits) != 1 or not earlier:
+            return d.commits
+        previous = max(earlier, key=lambda e: (e.finished_at, e.external_id))
+        starts = {c.sha: c.start for c in self.h.changes}
+        low, high = starts.get(previous.commit_sha), starts.get(d.commit_sha)
+        if low is None or high is None or not low < high:
+            return d.commits
+        listed_before = {sha for e in earlier for sha in e.commits}
+        between = [
+            c.sha
+            for c in self.h.changes
+            if low < c.start <= high and c.sha != d.commit_sha and c.sha not in listed_before
+        ]
+        return d.commits + tuple(between)
 
     def lead_times(
         self, start: datetime, end: datetime, environment: str

@@ -11,6 +11,7 @@ from apps.deployments.models import Deployment
 pytestmark = pytest.mark.django_db
 
 REPO = "https://github.com/acme/shop"
+OTHER = "https://github.com/acme/payments"
 T0 = datetime(2024, 5, 1, 9, tzinfo=UTC)
 
 
@@ -45,13 +46,13 @@ def deploy(post, *, ident, sha, hours, **extra):
     return Deployment.objects.get(external_id=ident)
 
 
-def deploy_listing(post, *, ident, shas, hours):
+def deploy_listing(post, *, ident, shas, hours, repo=REPO):
     post(
         {
             "id": ident,
             "start_time": T0.isoformat(),
             "end_time": (T0 + timedelta(hours=hours)).isoformat(),
-            "deploymentCommits": [{"repo_url": REPO, "commit_sha": sha} for sha in shas],
+            "deploymentCommits": [{"repo_url": repo, "commit_sha": sha} for sha in shas],
         }
     )
     return Deployment.objects.get(external_id=ident)
@@ -135,3 +136,27 @@ def test_a_re_post_as_failed_drops_the_inferred_commits(post, sender):
     push(sender, "c2", 3)
     assert shas(deploy(post, ident="d2", sha="c2", hours=4)) == ["c1", "c2"]
     assert shas(deploy(post, ident="d2", sha="c2", hours=4, result="FAILURE")) == ["c2"]
+
+
+def test_a_change_pushed_after_the_deployment_is_still_contained(post, sender):
+    push(sender, "c0", 0)
+    deploy(post, ident="d1", sha="c0", hours=1)
+    push(sender, "c2", 3)
+    d2 = deploy(post, ident="d2", sha="c2", hours=4)
+    assert shas(d2) == ["c2"]
+
+    push(sender, "c1", 2)  # its push event arrives late
+    assert shas(d2) == ["c1", "c2"]
+
+
+def test_an_earlier_deployment_listing_an_inferred_commit_takes_it_back(post, sender):
+    push(sender, "c0", 0)
+    deploy(post, ident="d1", sha="c0", hours=1)
+    push(sender, "c1", 2)
+    push(sender, "c2", 3)
+    d3 = deploy(post, ident="d3", sha="c2", hours=10)
+    assert shas(d3) == ["c1", "c2"]
+
+    # Another repository's deployment, finished before d3, already shipped c1.
+    deploy_listing(post, ident="other", shas=["x9", "c1"], hours=5, repo=OTHER)
+    assert shas(Deployment.objects.get(external_id="d3")) == ["c2"]

@@ -1,0 +1,235 @@
+"""What a deployment contains when it names only its head commit (METRICS.md):
+
+    where it names only its head commit and the previous deployment of the same repository and
+    environment is known, it also contains the commits recorded between the two (from push
+    events or git history pushed by the CLI).
+
+"Between" is by the changes' start times: a commit of the same repository that started after the
+previous deployment's head and no later than this head. Git ancestry is not known to DORA Hub;
+start times are what push events and the CLI record. Commits an earlier deployment listed in
+its payload are not counted again.
+
+Inferred rows are flagged and decided again from the stored rows whenever what they depend on
+changes, so the result does not depend on the order deliveries arrive in:
+- a deployment written: itself and the next one of its lane (whose previous one it may be),
+  and the deployments whose ranges hold the commits it lists (listed now, so left out there);
+- a change recorded or its start moved (`infer_for_changes`, called by the change writers): the
+  deployments whose range holds its start, whose head or previous head it is, or that hold it."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from apps.deployments.models import (
+    Commit,
+    Deployment,
+    DeploymentCommit,
+    DeploymentResult,
+)
+from apps.marks.services import mark_dirty
+
+_SUCCESS = DeploymentResult.SUCCESS
+
+
+def _lane(deployment: Deployment) -> Q:
+    return Q(
+        project_id=deployment.project_id,
+        environment=deployment.environment,
+        repository_id=deployment.repository_id,
+        result=_SUCCESS,
+        finished_at__isnull=False,
+    ) & ~Q(commit_sha="")
+
+
+def previous_deployment(*, deployment: Deployment) -> Deployment | None:
+    return (
+        Deployment.objects.filter(_lane(deployment), finished_at__lt=deployment.finished_at)
+        .exclude(pk=deployment.pk)
+        .order_by("-finished_at", "-external_id", "-pk")
+        .first()
+    )
+
+
+def next_deployment(*, deployment: Deployment) -> Deployment | None:
+    return (
+        Deployment.objects.filter(_lane(deployment), finished_at__gt=deployment.finished_at)
+        .exclude(pk=deployment.pk)
+        .order_by("finished_at", "external_id", "pk")
+        .first()
+    )
+
+
+def _listed_before(deployment: Deployment) -> QuerySet[DeploymentCommit]:
+    """Commits an earlier successful deployment to the environment named in its payload."""
+    return DeploymentCommit.objects.filter(
+        commit_id=OuterRef("pk"),
+        inferred=False,
+        deployment__project_id=deployment.project_id,
+        deployment__environment=deployment.environment,
+        deployment__result=_SUCCESS,
+        deployment__finished_at__lt=deployment.finished_at,
+    )
+
+
+def _infer(deployment: Deployment) -> bool:
+    """Decide the inferred commits of one deployment again; True when its commit set changed."""
+    before = set(
+        DeploymentCommit.objects.filter(deployment=deployment, inferred=True).values_list(
+            "commit_id", flat=True
+        )
+    )
+    wanted: set[int] = set()
+    listed = list(
+        DeploymentCommit.objects.filter(deployment=deployment, inferred=False).values_list(
+            "commit__sha", flat=True
+        )[:2]
+    )
+    head_only = deployment.result == _SUCCESS and listed == [deployment.commit_sha]
+    previous = previous_deployment(deployment=deployment) if head_only else None
+    if previous is not None:
+        starts = dict(
+            Commit.objects.filter(
+                project_id=deployment.project_id,
+                sha__in=[deployment.commit_sha, previous.commit_sha],
+            ).values_list("sha", "start_at")
+        )
+        head_start = starts.get(deployment.commit_sha)
+        previous_start = starts.get(previous.commit_sha)
+        if head_start and previous_start and previous_start < head_start:
+            wanted = set(
+                Commit.objects.filter(
+                    Q(repository_id=deployment.repository_id),  # None: no repository
+                    project_id=deployment.project_id,
+                    start_at__gt=previous_start,
+                    start_at__lte=head_start,
+                )
+                .exclude(sha=deployment.commit_sha)
+                .exclude(Exists(_listed_before(deployment)))
+                .values_list("pk", flat=True)
+            )
+    if wanted == before:
+        return False
+    DeploymentCommit.objects.filter(
+        deployment=deployment, inferred=True, commit_id__in=before - wanted
+    ).delete()
+    DeploymentCommit.objects.bulk_create(
+        [
+            DeploymentCommit(
+                deployment=deployment,
+                commit_id=pk,
+                repository_id=deployment.repository_id,
+                inferred=True,
+            )
+            for pk in wanted - before
+        ],
+        ignore_conflicts=True,  # a commit the sender listed stays listed
+    )
+    return True
+
+
+def infer_intermediate_commits(*, deployment_ids: list[int]) -> int:
+    """Decide the inferred commits of the written deployments, of the next deployment in each
+    one's lane (whose previous deployment may have just changed) and of the deployments whose
+    ranges hold the commits they list; returns how many deployments changed. Their metric days
+    are marked dirty."""
+    written = list(
+        Deployment.objects.filter(
+            pk__in=deployment_ids, repository__isnull=False, finished_at__isnull=False
+        ).select_related("project")
+    )
+    affected: dict[int, Deployment] = {}
+    for deployment in written:
+        affected[deployment.pk] = deployment
+        following = next_deployment(deployment=deployment)
+        if following is not None:
+            affected.setdefault(following.pk, following)
+    listed = DeploymentCommit.objects.filter(deployment_id__in=deployment_ids, inferred=False)
+    for project_id in {deployment.project_id for deployment in written}:
+        commit_ids = listed.filter(deployment__project_id=project_id).values_list(
+            "commit_id", flat=True
+        )
+        for holder in _holding(project_id=project_id, commit_ids=list(commit_ids)):
+            affected.setdefault(holder.pk, holder)
+    return _decide(affected.values())
+
+
+def infer_for_changes(*, project_id: int, commit_ids: Sequence[int]) -> int:
+    """A change was recorded or its start moved: decide again the deployments whose inferred
+    commits may include or drop it; returns how many changed."""
+    if not commit_ids:
+        return 0
+    return _decide(_holding(project_id=project_id, commit_ids=commit_ids))
+
+
+def _decide(deployments: Iterable[Deployment]) -> int:
+    changed = 0
+    for target in deployments:
+        if _infer(target):
+            changed += 1
+            mark_dirty(
+                project=target.project,
+                environment=target.environment,
+                instants=[target.finished_at],
+            )
+    return changed
+
+
+def _holding(*, project_id: int, commit_ids: Sequence[int]) -> list[Deployment]:
+    """The deployments whose inferred commits depend on these commits: those whose range
+    (previous head's start, head's start] holds one's start, those headed by one or whose
+    previous deployment is, and those that inferred one already. One query for the lanes of
+    the commits' repositories, one for the holders."""
+    commits = list(
+        Commit.objects.filter(pk__in=commit_ids, project_id=project_id).values_list(
+            "sha", "repository_id", "start_at"
+        )
+    )
+    shas = {sha for sha, _, _ in commits}
+    starts: dict[int, list[datetime]] = {}
+    for _, repository_id, start_at in commits:
+        if repository_id is not None and start_at is not None:
+            starts.setdefault(repository_id, []).append(start_at)
+    head_start = Commit.objects.filter(
+        project_id=OuterRef("project_id"), sha=OuterRef("commit_sha")
+    )
+    lanes = (
+        Deployment.objects.filter(
+            project_id=project_id,
+            repository_id__in={repository_id for _, repository_id, _ in commits},
+            result=_SUCCESS,
+            finished_at__isnull=False,
+        )
+        .exclude(commit_sha="")
+        .annotate(head_start=Subquery(head_start.values("start_at")[:1]))
+        .order_by("environment", "repository_id", "finished_at", "external_id", "pk")
+        .values_list(
+            "pk", "environment", "repository_id", "finished_at", "commit_sha", "head_start"
+        )
+    )
+    wanted: set[int] = set()
+    lane: tuple[str, int] | None = None
+    previous: tuple[datetime, str, datetime | None] | None = None  # before this finish time
+    last: tuple[datetime, str, datetime | None] | None = None
+    for pk, environment, repository_id, finished_at, sha, start in lanes:
+        if finished_at is None or repository_id is None:
+            continue  # the query leaves them out; this tells the type checker
+        if (environment, repository_id) != lane:
+            lane, previous, last = (environment, repository_id), None, None
+        if last is not None and last[0] < finished_at:
+            previous = last  # `previous_deployment`: the latest one finished strictly before
+        if sha in shas or (previous is not None and previous[1] in shas):
+            wanted.add(pk)
+        elif previous is not None and previous[2] is not None and start is not None:
+            low = previous[2]
+            if any(low < at <= start for at in starts.get(repository_id, ())):
+                wanted.add(pk)
+        last = (finished_at, sha, start)
+    inferred = DeploymentCommit.objects.filter(
+        commit_id__in=list(commit_ids), inferred=True
+    ).values_list("deployment_id", flat=True)
+    return list(
+        Deployment.objects.filter(
+            Q(pk__in=wanted) | Q(pk__in=Subquery(inferred)), project_id=project_id
+        ).select_related("project")
+    )
