@@ -1,5 +1,8 @@
-"""Read-only views of CI builds and jobs: they are written by ingestion, never by hand, so the
-status ordering and the deployments derived from jobs stay consistent."""
+"""CI builds and jobs in the admin: found by project, connection, status, repository and time;
+never edited by hand, so the status ordering and the deployments derived from jobs stay
+consistent. A build or job recorded by mistake is deleted (its jobs with it; Django's admin log
+keeps who and when), and CI health, read from the rows, moves at once. A deployment a deploy job
+was counted as stays: it is corrected or deleted on its own page, through the services."""
 
 from typing import Any
 

@@ -1,7 +1,11 @@
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.contrib.admin.models import DELETION, LogEntry
+
+from apps.ci.selectors import ci_health
 from tests.ci.factories import JobFactory, PipelineFactory
-from tests.factories import RepositoryFactory, StaffFactory
+from tests.factories import BASE_TIME, RepositoryFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +61,19 @@ def test_a_build_page_shows_its_jobs_read_only(staff, rows):
     assert response.status_code == 200
     assert "Lint" in response.content.decode()
     assert staff.get("/admin/ci/pipeline/add/").status_code == 403
+
+
+def test_a_wrong_build_deleted_in_the_admin_leaves_ci_health_with_an_audit_entry(staff, rows):
+    window = {
+        "project_id": rows.project_id,
+        "since": BASE_TIME - timedelta(days=1),
+        "until": BASE_TIME + timedelta(days=1),
+    }
+    assert ci_health(**window)["jobs"]["failed"] == 1
+
+    response = staff.post(f"/admin/ci/pipeline/{rows.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert ci_health(**window)["jobs"]["failed"] == 0  # its jobs went with it
+    entry = LogEntry.objects.get(action_flag=DELETION)
+    assert entry.object_repr == str(rows)

@@ -1,9 +1,10 @@
 """Triggers and their delivery log in the admin."""
 
 import pytest
+from django.contrib.admin.models import DELETION, LogEntry
 from django.test import Client
 
-from apps.events.models import Trigger, TriggerDelivery
+from apps.events.models import LifecycleEvent, Trigger, TriggerDelivery
 from apps.events.services import record_event
 from tests.events.conftest import make_trigger
 from tests.factories import ConnectionFactory, ProjectFactory, StaffFactory
@@ -153,3 +154,18 @@ def test_the_redeliver_action_sends_again_with_the_same_delivery_id(
     assert first.headers["X-DoraHub-Delivery"] == second.headers["X-DoraHub-Delivery"]
     failed_delivery.refresh_from_db()
     assert (failed_delivery.status, failed_delivery.attempts) == ("delivered", 2)
+
+
+def test_a_lifecycle_event_recorded_by_mistake_is_deleted_with_an_audit_entry(staff):
+    event = record_event(
+        connection=ConnectionFactory(project=ProjectFactory()),
+        repo="shop",
+        event="build.failed",
+        occurred_at=None,
+        data={},
+    )
+    response = staff.post(f"/admin/events/lifecycleevent/{event.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not LifecycleEvent.objects.filter(pk=event.pk).exists()
+    assert LogEntry.objects.get(action_flag=DELETION).object_id == str(event.pk)
