@@ -9,7 +9,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Least
 
 from apps.connections.models import Project
-from apps.deployments.inference import infer_for_changes
+from apps.deployments.inference import ChangeRow, infer_for_changes
 from apps.deployments.models import Commit, Deployment, Repository
 from apps.deployments.repositories import display_name, normalize_url
 from apps.marks.services import mark_dirty
@@ -121,7 +121,10 @@ def record_change(
     if moved:
         mark_shipped_days_dirty(project=project, commit_ids=[commit.pk])
     if created or moved:
-        infer_for_changes(project_id=project.pk, commit_ids=[commit.pk])
+        infer_for_changes(
+            project_id=project.pk,
+            changes=[ChangeRow(commit.pk, sha, commit.repository_id, commit.start_at)],
+        )
     return commit, created or moved or bool(updates)
 
 
@@ -146,14 +149,18 @@ def record_changes(
             reported_at=reported_at,
             start_at=Coalesce(Least(F("start_at"), Value(reported_at)), Value(reported_at)),
         )
-    after = Commit.objects.filter(project=project, sha__in=shas).values_list(
-        "pk", "sha", "start_at"
-    )
-    moved = [pk for pk, sha, start_at in after if sha in known and start_at != known[sha]]
+    after = [
+        ChangeRow(*row)
+        for row in Commit.objects.filter(project=project, sha__in=shas).values_list(
+            "pk", "sha", "repository_id", "start_at"
+        )
+    ]
+    moved = [c for c in after if c.sha in known and c.start_at != known[c.sha]]
     if moved:
-        mark_shipped_days_dirty(project=project, commit_ids=moved)
-    new = [pk for pk, sha, _ in after if sha not in known]
-    infer_for_changes(project_id=project.pk, commit_ids=[*moved, *new])
+        mark_shipped_days_dirty(project=project, commit_ids=[c.pk for c in moved])
+    infer_for_changes(
+        project_id=project.pk, changes=[c for c in after if c in moved or c.sha not in known]
+    )
     return len(refs) - len(known)
 
 

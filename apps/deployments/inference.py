@@ -18,6 +18,7 @@ changes, so the result does not depend on the order deliveries arrive in:
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
@@ -154,12 +155,19 @@ def infer_intermediate_commits(*, deployment_ids: list[int]) -> int:
     return _decide(affected.values())
 
 
-def infer_for_changes(*, project_id: int, commit_ids: Sequence[int]) -> int:
-    """A change was recorded or its start moved: decide again the deployments whose inferred
-    commits may include or drop it; returns how many changed."""
-    if not commit_ids:
+class ChangeRow(NamedTuple):
+    pk: int
+    sha: str
+    repository_id: int | None
+    start_at: datetime | None
+
+
+def infer_for_changes(*, project_id: int, changes: Sequence[ChangeRow]) -> int:
+    """Changes were recorded or their starts moved: decide again the deployments whose
+    inferred commits may include or drop one; returns how many changed."""
+    if not changes:
         return 0
-    return _decide(_holding(project_id=project_id, commit_ids=commit_ids))
+    return _decide(_holding_rows(project_id=project_id, commits=changes))
 
 
 def _decide(deployments: Iterable[Deployment]) -> int:
@@ -178,58 +186,71 @@ def _decide(deployments: Iterable[Deployment]) -> int:
 def _holding(*, project_id: int, commit_ids: Sequence[int]) -> list[Deployment]:
     """The deployments whose inferred commits depend on these commits: those whose range
     (previous head's start, head's start] holds one's start, those headed by one or whose
-    previous deployment is, and those that inferred one already. One query for the lanes of
-    the commits' repositories, one for the holders."""
-    commits = list(
-        Commit.objects.filter(pk__in=commit_ids, project_id=project_id).values_list(
-            "sha", "repository_id", "start_at"
+    previous deployment is, and those that inferred one already (always of the commit's
+    repository). One query for the commits, one for their repositories' lanes, and one for the
+    deployments to decide, when there are any."""
+    commits = [
+        ChangeRow(*row)
+        for row in Commit.objects.filter(pk__in=commit_ids, project_id=project_id).values_list(
+            "pk", "sha", "repository_id", "start_at"
         )
-    )
-    shas = {sha for sha, _, _ in commits}
+    ]
+    return _holding_rows(project_id=project_id, commits=commits)
+
+
+def _holding_rows(*, project_id: int, commits: Sequence[ChangeRow]) -> list[Deployment]:
+    shas = {commit.sha for commit in commits}
     starts: dict[int, list[datetime]] = {}
-    for _, repository_id, start_at in commits:
-        if repository_id is not None and start_at is not None:
-            starts.setdefault(repository_id, []).append(start_at)
+    for commit in commits:
+        if commit.repository_id is not None and commit.start_at is not None:
+            starts.setdefault(commit.repository_id, []).append(commit.start_at)
+    repository_ids = {c.repository_id for c in commits if c.repository_id is not None}
+    if not repository_ids:
+        return []
     head_start = Commit.objects.filter(
         project_id=OuterRef("project_id"), sha=OuterRef("commit_sha")
+    )
+    holds = DeploymentCommit.objects.filter(
+        deployment_id=OuterRef("pk"), commit_id__in=[c.pk for c in commits], inferred=True
     )
     lanes = (
         Deployment.objects.filter(
             project_id=project_id,
-            repository_id__in={repository_id for _, repository_id, _ in commits},
+            repository_id__in=repository_ids,
             result=_SUCCESS,
             finished_at__isnull=False,
         )
         .exclude(commit_sha="")
-        .annotate(head_start=Subquery(head_start.values("start_at")[:1]))
+        .annotate(head_start=Subquery(head_start.values("start_at")[:1]), holds=Exists(holds))
         .order_by("environment", "repository_id", "finished_at", "external_id", "pk")
         .values_list(
-            "pk", "environment", "repository_id", "finished_at", "commit_sha", "head_start"
+            "pk",
+            "environment",
+            "repository_id",
+            "finished_at",
+            "commit_sha",
+            "head_start",
+            "holds",
         )
     )
     wanted: set[int] = set()
     lane: tuple[str, int] | None = None
     previous: tuple[datetime, str, datetime | None] | None = None  # before this finish time
     last: tuple[datetime, str, datetime | None] | None = None
-    for pk, environment, repository_id, finished_at, sha, start in lanes:
+    for pk, environment, repository_id, finished_at, sha, start, held in lanes:
         if finished_at is None or repository_id is None:
             continue  # the query leaves them out; this tells the type checker
         if (environment, repository_id) != lane:
             lane, previous, last = (environment, repository_id), None, None
         if last is not None and last[0] < finished_at:
             previous = last  # `previous_deployment`: the latest one finished strictly before
-        if sha in shas or (previous is not None and previous[1] in shas):
+        if held or sha in shas or (previous is not None and previous[1] in shas):
             wanted.add(pk)
         elif previous is not None and previous[2] is not None and start is not None:
             low = previous[2]
             if any(low < at <= start for at in starts.get(repository_id, ())):
                 wanted.add(pk)
         last = (finished_at, sha, start)
-    inferred = DeploymentCommit.objects.filter(
-        commit_id__in=list(commit_ids), inferred=True
-    ).values_list("deployment_id", flat=True)
-    return list(
-        Deployment.objects.filter(
-            Q(pk__in=wanted) | Q(pk__in=Subquery(inferred)), project_id=project_id
-        ).select_related("project")
-    )
+    if not wanted:
+        return []
+    return list(Deployment.objects.filter(pk__in=wanted).select_related("project"))
