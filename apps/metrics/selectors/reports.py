@@ -14,6 +14,7 @@ from django.conf import settings
 
 from apps.connections.models import Project
 from apps.core.aggregates import percentile_cont
+from apps.core.snapshot_reads import reads_one_snapshot
 from apps.metrics import levels
 from apps.metrics.selectors.deployments import DeploymentCounts, live_deployment_counts
 from apps.metrics.selectors.incidents import incident_days, restore_times
@@ -35,6 +36,7 @@ from apps.metrics.selectors.results import (
 from apps.metrics.selectors.sources import figure_sources
 
 
+@reads_one_snapshot
 def dora_report(*, scope: Scope, interval: str | None = "week", benchmark: str = "") -> DoraReport:
     """Every figure of METRICS.md for `scope`, plus one series point per bucket (none when
     `interval` is None). A team's scope is its projects' rows as one project's."""
@@ -53,6 +55,7 @@ def dora_report(*, scope: Scope, interval: str | None = "week", benchmark: str =
     )
 
 
+@reads_one_snapshot
 def dora_by_project(
     *,
     projects: Sequence[Project],
