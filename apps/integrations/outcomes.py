@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import status
 
 from apps.connections.models import Connection
-from apps.deployments.changes import record_change
+from apps.deployments.changes import ReportedChange, record_change, record_reported_changes
 from apps.deployments.services import UpsertResult
 from apps.ingest.receivers import Outcome
 from apps.issues.services import IssueData, IssueWrite, upsert_issue
@@ -79,6 +79,37 @@ def change_outcome(*, connection: Connection, report: ChangeReport) -> Outcome:
         "start_at": commit.start_at.isoformat() if commit.start_at else None,
     }
     return Outcome(status_code=status.HTTP_200_OK, body=body, duplicate=not changed)
+
+
+def change_outcomes(*, connection: Connection, reports: list[ChangeReport]) -> list[Outcome]:
+    """Many reported changes written together (one set-based write), each answered as
+    `change_outcome` answers it."""
+    recorded = record_reported_changes(
+        project=connection.project,
+        reports=[
+            ReportedChange(
+                sha=report.sha,
+                repo_url=report.repo_url,
+                service=report.service,
+                reported_at=report.at if report.kind == "push" else None,
+                authored_at=report.at if report.kind == "commit" else None,
+            )
+            for report in reports
+        ],
+    )
+    return [
+        Outcome(
+            status_code=status.HTTP_200_OK,
+            body={
+                "sha": r.commit.sha,
+                "status": "recorded" if r.changed else "unchanged",
+                "service": r.commit.service,
+                "start_at": r.commit.start_at.isoformat() if r.commit.start_at else None,
+            },
+            duplicate=not r.changed,
+        )
+        for r in recorded
+    ]
 
 
 def incident_outcome(*, connection: Connection, data: IssueData) -> Outcome:

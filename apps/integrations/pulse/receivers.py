@@ -9,6 +9,7 @@ from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations.outcomes import (
     ChangeReport,
     change_outcome,
+    change_outcomes,
     combined_outcome,
     deployment_outcome,
     incident_outcome,
@@ -43,5 +44,22 @@ class PulseCliReceiver(Receiver):
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         events = parse_events(payload, system=inbound.query.get("system", ""))
-        outcomes = [apply_event(connection=connection, event=event) for event in events]
-        return outcomes[0] if isinstance(payload, dict) else combined_outcome(outcomes)
+        if isinstance(payload, dict):
+            return apply_event(connection=connection, event=events[0])
+        return combined_outcome(apply_events(connection=connection, events=events))
+
+
+def apply_events(*, connection: Connection, events: list[PulseEvent]) -> list[Outcome]:
+    """The events in order; each run of consecutive changes is one set-based write."""
+    outcomes: list[Outcome] = []
+    changes: list[ChangeReport] = []
+    for event in [*events, None]:
+        if isinstance(event, ChangeReport):
+            changes.append(event)
+            continue
+        if changes:
+            outcomes += change_outcomes(connection=connection, reports=changes)
+            changes = []
+        if event is not None:
+            outcomes.append(apply_event(connection=connection, event=event))
+    return outcomes
