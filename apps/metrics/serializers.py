@@ -95,6 +95,10 @@ class DeploymentFrequencySerializer(serializers.Serializer[Any]):
     per_day = serializers.FloatField(allow_null=True)
     deployment_days = serializers.IntegerField()
     median_deployment_days_per_week = serializers.FloatField(allow_null=True)
+    median_deployment_days_per_month = serializers.FloatField(
+        allow_null=True,
+        help_text="The level's measure when deploying on fewer days than weekly (METRICS.md).",
+    )
     failed_attempts = serializers.IntegerField(help_text="FAILURE/ABORT: not deployments.")
     level = serializers.CharField(help_text=LEVEL_HELP)
 

@@ -22,6 +22,7 @@ HEADLINE = {
         "per_day",
         "deployment_days",
         "median_deployment_days_per_week",
+        "median_deployment_days_per_month",
         "failed_attempts",
         "level",
     },
