@@ -23,6 +23,7 @@ from apps.connections.forms import (
 from apps.connections.models import ApiToken, Connection, Project
 from apps.connections.services import IssuedToken, issue_token, revoke_token
 from apps.core import encryption
+from apps.core.tasks import enqueue_on_commit
 from apps.integrations.catalog import offered_kinds
 from apps.integrations.panels import (
     delivery_panel_context,
@@ -32,6 +33,7 @@ from apps.integrations.panels import (
 )
 from apps.integrations.test_delivery import send_test_delivery
 from apps.operations.services import purge_connection_data
+from apps.operations.tasks import rederive
 from apps.operations.token_admin import ApiTokenInline
 
 if TYPE_CHECKING:
@@ -47,6 +49,16 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone", "link_window"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "incident_link_window" in form.changed_data:
+            enqueue_on_commit(rederive, obj.pk)
+            self.message_user(
+                request,
+                "Incident links are being decided again with the new window; "
+                "the figures follow within a minute.",
+            )
 
     @admin.display(description="incident link window", ordering="incident_link_window")
     def link_window(self, obj: Project) -> str:

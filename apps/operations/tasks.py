@@ -1,4 +1,5 @@
-"""Periodic safety nets (beat): small, idempotent, retried with backoff."""
+"""Periodic safety nets (beat) and an admin's re-decisions: small, idempotent, retried with
+backoff."""
 
 import logging
 from datetime import timedelta
@@ -7,8 +8,10 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.core.tasks import send_now
+from apps.derive.services import rederive_project
 from apps.ingest.selectors import unprocessed_delivery_ids
 from apps.ingest.tasks import after_ingest
+from apps.marks.services import request_recompute
 from apps.metrics.services import mark_recent_days, mark_stale_time_zones, recompute_dirty
 
 logger = logging.getLogger(__name__)
@@ -29,3 +32,11 @@ def reconcile(older_than_seconds: int | None = None) -> dict[str, int]:
     mark_recent_days()
     rebuilt = recompute_dirty()
     return {"stranded": len(stranded), "requeued": requeued, "days_rebuilt": rebuilt}
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def rederive(project_id: int) -> None:
+    """A project's incident link window changed: decide its incident links and rollbacks again
+    (the steps mark the days whose figures move), then rebuild those days."""
+    rederive_project(project_id=project_id)
+    request_recompute()
