@@ -13,8 +13,9 @@ Inferred rows are flagged and decided again from the stored rows whenever what t
 changes, so the result does not depend on the order deliveries arrive in:
 - a deployment written: itself and the next one of its lane (whose previous one it may be),
   and the deployments whose ranges hold the commits it lists (listed now, so left out there);
-- a change recorded or its start moved (`infer_for_changes`, called by the change writers): the
-  deployments whose range holds its start, whose head or previous head it is, or that hold it."""
+- a change recorded or its start moved (`infer_for_changes`, called by the change writers), or
+  no longer listed by a re-posted deployment (called by the deployment upsert): the deployments
+  whose range holds its start, whose head or previous head it is, or that hold it."""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime

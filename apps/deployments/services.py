@@ -15,6 +15,7 @@ from apps.deployments.changes import (
     ensure_commits,
     ensure_repositories,
 )
+from apps.deployments.inference import ChangeRow, infer_for_changes
 from apps.deployments.models import (
     Commit,
     Deployment,
@@ -172,7 +173,11 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
             _assign(deployment, fields)
 
         _replace_commits(
-            deployment=deployment, refs=refs, commits=commits, repositories=repositories
+            deployment=deployment,
+            refs=refs,
+            commits=commits,
+            repositories=repositories,
+            is_new=created,
         )
         result = UpsertResult(
             deployment=deployment,
@@ -233,9 +238,23 @@ def _replace_commits(
     refs: Sequence[CommitRef],
     commits: dict[str, Commit],
     repositories: dict[str, Repository],
+    is_new: bool,
 ) -> None:
     keep = [commits[ref.sha].pk for ref in refs]
-    DeploymentCommit.objects.filter(deployment=deployment).exclude(commit_id__in=keep).delete()
+    dropped = DeploymentCommit.objects.filter(deployment=deployment).exclude(commit_id__in=keep)
+    # A commit this deployment no longer lists may now be inferred by a later one.
+    unlisted = (
+        []
+        if is_new
+        else [
+            ChangeRow(*row)
+            for row in dropped.filter(inferred=False).values_list(
+                "commit_id", "commit__sha", "commit__repository_id", "commit__start_at"
+            )
+        ]
+    )
+    if not is_new:
+        dropped.delete()
     DeploymentCommit.objects.bulk_create(
         [
             DeploymentCommit(
@@ -252,3 +271,5 @@ def _replace_commits(
         unique_fields=["deployment", "commit"],
         update_fields=["repository", "ref_name", "name", "message"],
     )
+    if unlisted:
+        infer_for_changes(project_id=deployment.project_id, changes=unlisted)

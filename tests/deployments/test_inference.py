@@ -160,3 +160,15 @@ def test_an_earlier_deployment_listing_an_inferred_commit_takes_it_back(post, se
     # Another repository's deployment, finished before d3, already shipped c1.
     deploy_listing(post, ident="other", shas=["x9", "c1"], hours=5, repo=OTHER)
     assert shas(Deployment.objects.get(external_id="d3")) == ["c2"]
+
+
+def test_a_re_post_that_no_longer_lists_a_commit_lets_the_later_deployment_infer_it(post, sender):
+    push(sender, "c0", 0)
+    deploy(post, ident="d1", sha="c0", hours=1)
+    push(sender, "c1", 2)
+    push(sender, "c2", 3)
+    deploy_listing(post, ident="other", shas=["x9", "c1"], hours=5, repo=OTHER)
+    assert shas(deploy(post, ident="d3", sha="c2", hours=10)) == ["c2"]
+
+    deploy_listing(post, ident="other", shas=["x9"], hours=5, repo=OTHER)  # corrected
+    assert shas(Deployment.objects.get(external_id="d3")) == ["c1", "c2"]
