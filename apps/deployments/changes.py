@@ -155,11 +155,11 @@ def record_changes(
             "pk", "sha", "repository_id", "start_at"
         )
     ]
-    moved = [c for c in after if c.sha in known and c.start_at != known[c.sha]]
+    moved = {c.pk for c in after if c.sha in known and c.start_at != known[c.sha]}
     if moved:
-        mark_shipped_days_dirty(project=project, commit_ids=[c.pk for c in moved])
+        mark_shipped_days_dirty(project=project, commit_ids=list(moved))
     infer_for_changes(
-        project_id=project.pk, changes=[c for c in after if c in moved or c.sha not in known]
+        project_id=project.pk, changes=[c for c in after if c.pk in moved or c.sha not in known]
     )
     return len(refs) - len(known)
 
@@ -282,18 +282,18 @@ def record_reported_changes(
             updates, ["repository_id", "service", "reported_at", "authored_at", "start_at"]
         )
     after = {c.sha: c for c in Commit.objects.filter(project=project, sha__in=shas)}
-    moved = [c for sha, c in after.items() if sha in known and c.start_at != known[sha].start_at]
+    moved = {sha for sha, c in after.items() if sha in known and c.start_at != known[sha].start_at}
     if moved:
-        mark_shipped_days_dirty(project=project, commit_ids=[c.pk for c in moved])
+        mark_shipped_days_dirty(project=project, commit_ids=[after[sha].pk for sha in moved])
     infer_for_changes(
         project_id=project.pk,
         changes=[
             ChangeRow(c.pk, c.sha, c.repository_id, c.start_at)
             for sha, c in after.items()
-            if sha not in known or c in moved
+            if sha not in known or sha in moved
         ],
     )
-    return _answers(reports, known=known, after=after, moved={c.sha for c in moved})
+    return _answers(reports, known=known, after=after, moved=moved)
 
 
 def _answers(

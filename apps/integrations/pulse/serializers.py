@@ -28,9 +28,8 @@ from apps.issues.models import IssueStatus
 from apps.issues.services import INCIDENT_TYPE, IssueData
 
 # A release cut from a year of history can hold thousands of commits; 5000 shas stay far
-# below the request body limit. It is also the cap on all the changes of one request (change
-# events plus the changes the deployments list), so a request's work stays bounded
-# (issue 16, finding 7: the largest accepted body answers in under 2 s on PostgreSQL).
+# below the request body limit, and one such deployment answers in under 2 s on PostgreSQL
+# (issue 16, finding 7). An array of events has its own, lower cap: MAX_BATCH_CHANGES.
 MAX_CHANGES = 5000
 # Events per request when a client sends a JSON array (DORA Hub extension for backfills).
 MAX_EVENTS = 500
