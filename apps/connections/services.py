@@ -1,3 +1,4 @@
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ def revoke_token(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+    forget_cached_tokens()  # the other processes forget it within DORAHUB_TOKEN_CACHE_SECONDS
 
 
 @transaction.atomic
@@ -82,11 +84,7 @@ def authenticate_token(*, plaintext: str) -> ApiToken:
     """Resolve a presented token to a usable ApiToken or raise Unauthenticated."""
     if not tokens.looks_valid(plaintext):
         raise Unauthenticated("Malformed API token.", code=Code.INVALID_TOKEN)
-    token = (
-        ApiToken.objects.select_related("connection__project")
-        .filter(prefix=tokens.lookup_prefix(plaintext))
-        .first()
-    )
+    token = _token_with_prefix(tokens.lookup_prefix(plaintext))
     matched = tokens.matching_key(plaintext, token.digest) if token is not None else None
     if token is None or matched is None:
         # Compare anyway so timing does not tell a wrong prefix from a wrong secret.
@@ -105,6 +103,32 @@ def authenticate_token(*, plaintext: str) -> ApiToken:
         raise Unauthenticated("This connection is disabled.", code=Code.CONNECTION_INACTIVE)
     touch_token(token=token)
     return token
+
+
+# prefix -> (monotonic deadline, token with its connection and project). Per process, so each
+# web worker looks a token up at most once per DORAHUB_TOKEN_CACHE_SECONDS; the checks above
+# (digest, revoked, expired, connection active) run on every request against that copy.
+_recent_tokens: dict[str, tuple[float, ApiToken]] = {}
+_RECENT_TOKENS_MAX = 10_000
+
+
+def _token_with_prefix(prefix: str) -> ApiToken | None:
+    ttl = settings.DORAHUB_TOKEN_CACHE_SECONDS
+    now = time.monotonic()
+    if ttl > 0 and (hit := _recent_tokens.get(prefix)) is not None and hit[0] > now:
+        return hit[1]
+    token = ApiToken.objects.select_related("connection__project").filter(prefix=prefix).first()
+    # Only tokens that exist are kept: unknown prefixes are the caller's to invent.
+    if ttl > 0 and token is not None:
+        if len(_recent_tokens) >= _RECENT_TOKENS_MAX:
+            _recent_tokens.clear()
+        _recent_tokens[prefix] = (now + ttl, token)
+    return token
+
+
+def forget_cached_tokens() -> None:
+    """Drop this process's cached tokens (tests; a revoke in this process)."""
+    _recent_tokens.clear()
 
 
 def touch_token(*, token: ApiToken, now: datetime | None = None) -> bool:

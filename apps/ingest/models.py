@@ -3,6 +3,7 @@ from django.db import models
 
 class DeliveryStatus(models.TextChoices):
     RECEIVED = "received", "Received (not yet answered)"
+    PENDING = "pending", "Accepted, waiting for the applier"
     ACCEPTED = "accepted", "Accepted"
     DUPLICATE = "duplicate", "Duplicate"
     REJECTED = "rejected", "Rejected"
@@ -51,6 +52,12 @@ class Delivery(models.Model):
             models.Index(fields=["connection", "received_at"]),
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["connection", "delivery_id"]),
+            # The applier's claim: the pending deliveries of a connection in arrival order.
+            models.Index(
+                fields=["connection", "id"],
+                name="ingest_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
             models.Index(
                 fields=["received_at"],
                 name="ingest_unprocessed_idx",

@@ -8,8 +8,10 @@ follow-up work are the same for every source (see `pipeline.process`).
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 
@@ -34,6 +36,9 @@ class Inbound:
     query: Mapping[str, str]
     body: bytes
     replay: bool = False
+    # When the delivery arrived: what a sender's missing finish time means, whenever it is
+    # applied (in the request, by the applier later, or replayed).
+    received_at: datetime = field(default_factory=lambda: timezone.now())  # a frozen clock too
 
 
 @dataclass
@@ -44,6 +49,17 @@ class Outcome:
     # What follow-up work this delivery needs, by kind: {"deployments": [ids], ...}.
     effects: dict[str, list[Any]] = field(default_factory=dict)
     # How leniently read values were read (drop-in routes), kept on the inbox row.
+    readings: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Receipt:
+    """What the request path answers once a delivery is validated and stored, before it is
+    applied: the identity its record will have. `status_code` is what the route's real client
+    counts as success (DevLake and Cirrus: 200)."""
+
+    body: dict[str, Any]
+    status_code: int = 202
     readings: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -102,6 +118,13 @@ class Receiver:
         validated: dict[str, Any] = serializer.validated_data
         return validated
 
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt | None:
+        """Validate `payload` completely without writing, and say what it will write; the
+        applier then writes it (`handle`). None keeps the route on the inline road: it is
+        applied in the request, because validating it needs the stored rows (a close names an
+        issue that must exist)."""
+        return None
+
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         raise NotImplementedError
 
@@ -119,11 +142,23 @@ class SerializerReceiver(Receiver):
     def serializer_context(self, *, connection: Connection, inbound: Inbound) -> dict[str, Any]:
         return {}
 
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+    def validated(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Any:
         serializer = self.serializer_for(payload)(
             data=payload, context=self.serializer_context(connection=connection, inbound=inbound)
         )
         serializer.is_valid(raise_exception=True)
+        return serializer
+
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt | None:
+        serializer = self.validated(connection=connection, payload=payload, inbound=inbound)
+        return Receipt(body=self.identity(serializer, inbound=inbound))
+
+    def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
+        """The fields of the receipt that name the record the delivery will write."""
+        return {}
+
+    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        serializer = self.validated(connection=connection, payload=payload, inbound=inbound)
         return self.apply(serializer, connection=connection, inbound=inbound)
 
     def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:

@@ -1,12 +1,19 @@
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from apps.ingest.models import Delivery, DeliveryStatus
-from apps.ingest.redaction import redact_headers, redact_query
+from apps.ingest.redaction import redact_headers, redact_query, redact_text
+
+logger = logging.getLogger(__name__)
+
+# A delivery a sender's retry with the same id gets the answer of: accepted (applied) or still
+# pending (its receipt).
+ANSWERED_OK = (DeliveryStatus.ACCEPTED, DeliveryStatus.PENDING)
+FAILED_BODY = {"error": {"code": "server_error", "message": "The delivery could not be processed."}}
 
 
 def record_delivery(
@@ -17,18 +24,22 @@ def record_delivery(
     query: Mapping[str, str],
     body: bytes,
     received_at: datetime | None = None,
+    **answered: Any,
 ) -> Delivery:
-    """Store the raw request in its own committed transaction, before any processing."""
-    with transaction.atomic():
-        return Delivery.objects.create(
-            route=route,
-            route_params=_storable({k: str(v) for k, v in params.items()}),
-            headers=_storable(redact_headers(headers)),
-            query=_storable(redact_query(query)),
-            body=body,
-            body_size=len(body),
-            received_at=received_at or timezone.now(),
-        )
+    """Store the raw request in one committed statement. `answered` sets what is already
+    known of it (its connection, status, answer) so that a validated or refused delivery is
+    one INSERT; without it the row is `received`, to be answered by the inline road."""
+    # One INSERT, committed by itself (autocommit): no transaction block around it.
+    return Delivery.objects.create(
+        route=route,
+        route_params=_storable({k: str(v) for k, v in params.items()}),
+        headers=_storable(redact_headers(headers)),
+        query=_storable(redact_query(query)),
+        body=body,
+        body_size=len(body),
+        received_at=received_at or timezone.now(),
+        **answered,
+    )
 
 
 def _storable(values: Mapping[str, str]) -> dict[str, str]:
@@ -48,20 +59,19 @@ def attach_connection(*, delivery: Delivery, connection_id: int, delivery_id: st
     )
 
 
-def find_earlier_acceptance(*, delivery: Delivery) -> Delivery | None:
-    """An earlier accepted delivery with the same sender-given id on the same connection."""
-    if not delivery.delivery_id or delivery.connection_id is None:
+def find_earlier_acceptance(
+    *, connection_id: int | None, delivery_id: str, but: int | None = None
+) -> Delivery | None:
+    """An earlier accepted (or pending) delivery with the same sender-given id on the same
+    connection; `but` excludes the delivery asking."""
+    if not delivery_id or connection_id is None:
         return None
-    return (
-        Delivery.objects.filter(
-            connection_id=delivery.connection_id,
-            delivery_id=delivery.delivery_id,
-            status=DeliveryStatus.ACCEPTED,
-        )
-        .exclude(pk=delivery.pk)
-        .order_by("received_at")
-        .first()
+    earlier = Delivery.objects.filter(
+        connection_id=connection_id, delivery_id=delivery_id, status__in=ANSWERED_OK
     )
+    if but is not None:
+        earlier = earlier.exclude(pk=but)
+    return earlier.order_by("received_at").first()
 
 
 def mark_answered(
@@ -92,6 +102,40 @@ def mark_answered(
     )
 
 
+def error_message(body: Any) -> str:
+    """The message of an answer in the one error shape (`{"error": {"message": ...}}`)."""
+    error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+    return str(error.get("message", "")) if isinstance(error, dict) else ""
+
+
+def record_rejection(*, delivery: Delivery, status_code: int, body: Any) -> None:
+    """The delivery was refused with this answer (a 4xx, or a 503 from the database)."""
+    try:
+        mark_answered(
+            delivery=delivery,
+            status=DeliveryStatus.REJECTED,
+            response_status=status_code,
+            response_body=body,
+            error=error_message(body),
+        )
+    except Exception:  # the database itself may be the problem (503); the answer still stands
+        logger.warning("could not mark delivery %s rejected", delivery.pk)
+
+
+def record_failure(*, delivery: Delivery, exc: Exception) -> None:
+    """Processing raised unexpectedly: failed, for the reconciliation to replay."""
+    try:
+        mark_answered(
+            delivery=delivery,
+            status=DeliveryStatus.FAILED,
+            response_status=500,
+            response_body=FAILED_BODY,
+            error=redact_text(f"{type(exc).__name__}: {exc}")[:2000],
+        )
+    except Exception:
+        logger.warning("could not mark delivery %s failed", delivery.pk)
+
+
 def mark_processed(*, delivery_id: int) -> None:
     Delivery.objects.filter(pk=delivery_id, processed_at__isnull=True).update(
         processed_at=timezone.now()
@@ -103,6 +147,7 @@ def prune_deliveries(*, older_than: timedelta) -> int:
     deleted, _ = (
         Delivery.objects.filter(received_at__lt=cutoff)
         .exclude(status=DeliveryStatus.ACCEPTED, processed_at__isnull=True)
+        .exclude(status=DeliveryStatus.PENDING)
         .delete()
     )
     return deleted

@@ -162,6 +162,17 @@ DORAHUB_REQUIRE_SHARED_SERVICES = False  # production.py turns the guard rails o
 # Per-sender ingestion limit. 6,000 a minute (100/s sustained) is far above what a CI fleet
 # sends per connection; bursts beyond it get 429 with Retry-After. 0 disables the limit.
 DORAHUB_INGEST_RATE_PER_MINUTE = env.int("DORAHUB_INGEST_RATE_PER_MINUTE", default=6000)
+# The ingest road (docs/scaling.md): a delivery is validated and stored in the request, and
+# applied by the applier (apps.ingest.applier) in batches. With no broker (`make run`) the
+# applier runs in the request after the commit, so the answer carries the full outcome
+# (DORAHUB_APPLY_INLINE, set below with Celery's settings).
+# Deliveries one applier transaction applies at most.
+DORAHUB_APPLIER_BATCH = env.int("DORAHUB_APPLIER_BATCH", default=500)
+# The longest `Prefer: wait=N` a sender may ask for, in seconds.
+DORAHUB_PREFER_WAIT_MAX_SECONDS = env.int("DORAHUB_PREFER_WAIT_MAX_SECONDS", default=10)
+# How long a web process trusts a token it looked up: a revoked or expired token, or a
+# disabled connection, stops working within this many seconds. 0 looks up every request.
+DORAHUB_TOKEN_CACHE_SECONDS = env.int("DORAHUB_TOKEN_CACHE_SECONDS", default=5)
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -205,6 +216,7 @@ CACHES = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 # No broker configured: tasks run in-process so `make run` stays one process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+DORAHUB_APPLY_INLINE = env.bool("DORAHUB_APPLY_INLINE", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -228,6 +240,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
+    # Requests queue an applier run themselves; this one catches deliveries accepted while the
+    # broker was unreachable.
+    "apply-deliveries": {
+        "task": "apps.ingest.tasks.apply_deliveries",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
     "reconcile": {"task": "apps.operations.tasks.reconcile", "schedule": 300.0},
     "prune-inbox": {"task": "apps.ingest.tasks.prune_inbox", "schedule": 86400.0},
     "reconcile-triggers": {"task": "apps.events.tasks.reconcile_triggers", "schedule": 60.0},

@@ -9,6 +9,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests run tasks in-process unless a test starts a real worker (marker `celery_worker`).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Deliveries are applied in the request, as with `make run`; the tests of the receipt road
+# (tests/ingest/test_applier*.py) turn it off.
+DORAHUB_APPLY_INLINE = True
+# Every request looks its token up, so a test that revokes a token sees it refused at once.
+DORAHUB_TOKEN_CACHE_SECONDS = 0
 ALLOWED_HOSTS = ["*"]
 # One in-process cache per test run (the worker thread of `celery_worker` tests shares it);
 # tests clear it between tests, which must never flush a Redis database the broker uses.

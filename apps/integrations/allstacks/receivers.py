@@ -8,7 +8,6 @@ mapping when it has one), never compared with DORA Hub ids.
 
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import status
 
 from apps.ci.reports import JobWrite
@@ -60,10 +59,13 @@ class CustomCDJobReceiver(SerializerReceiver):
     authentication = TokenNamesConnection()
     serializer_class = CustomCDJobSerializer
 
+    def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
+        return {"job_id": serializer.validated_data["job_id"]}
+
     def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
         data = serializer.to_data(
             company_id=str(inbound.params.get("company_id", ""))[:200],
             services=connection.setting("allstacks_services"),
         )
-        write = record_job(connection=connection, data=data, received_at=timezone.now())
+        write = record_job(connection=connection, data=data, received_at=inbound.received_at)
         return job_outcome(write)

@@ -3,7 +3,6 @@
 import hashlib
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers, status
 
 from apps.ci.reports import JobWrite, PipelineWrite
@@ -11,7 +10,7 @@ from apps.ci.services import record_build, record_job
 from apps.connections.models import Connection
 from apps.core.signatures import hmac_sha256_hex
 from apps.ingest.authentication import Signature
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.ingest.receivers import Inbound, Outcome, Receipt, Receiver, register
 from apps.integrations.cirrus.serializers import EVENTS, CirrusEventSerializer, flatten, prefixed
 
 SIGNATURE_HEADER = "X-Cirrus-Signature"
@@ -51,7 +50,20 @@ class CirrusReceiver(Receiver):
         digest = hashlib.sha256(event + b"\n" + inbound.body).hexdigest()
         return super().delivery_id(inbound) or f"sha256:{digest}"
 
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
+        event, serializer = self.validated(payload=payload, inbound=inbound)
+        body: dict[str, Any] = {"event": event}
+        if serializer is None:
+            body["status"] = "ignored"
+        else:
+            body["build"] = {"external_id": serializer.build_data().external_id}
+        # Cirrus counts only 200 as delivered.
+        return Receipt(body=body, status_code=status.HTTP_200_OK)
+
+    def validated(
+        self, *, payload: Any, inbound: Inbound
+    ) -> tuple[str, CirrusEventSerializer | None]:
+        """The event and its valid body; no serializer for an event DORA Hub ignores."""
         event = (inbound.headers.get(EVENT_HEADER) or "").strip().lower()
         if event not in EVENTS:
             problem = (
@@ -61,16 +73,22 @@ class CirrusReceiver(Receiver):
             )
             raise serializers.ValidationError({EVENT_HEADER: [problem]})
         if event == "audit_event":
+            return event, None
+        flat, prefix = flatten(payload)
+        serializer = CirrusEventSerializer(data=flat, event=event)
+        if not serializer.is_valid():
+            raise serializers.ValidationError(prefixed(serializer.errors, prefix))
+        return event, serializer
+
+    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        event, serializer = self.validated(payload=payload, inbound=inbound)
+        if serializer is None:
             # Deliberately ignored, and still 200: Cirrus counts only 200 as delivered.
             return Outcome(
                 status_code=status.HTTP_200_OK,
                 body={"event": event, "status": "ignored"},
             )
-        flat, prefix = flatten(payload)
-        serializer = CirrusEventSerializer(data=flat, event=event)
-        if not serializer.is_valid():
-            raise serializers.ValidationError(prefixed(serializer.errors, prefix))
-        received_at = timezone.now()
+        received_at = inbound.received_at
         build = record_build(
             connection=connection, data=serializer.build_data(), received_at=received_at
         )

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import status
 
 from apps.connections.models import Connection, ConnectionKind
@@ -72,7 +71,7 @@ class EventsApiReceiver(Receiver):
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         event = self.validate(EventSerializer, payload)
-        now = timezone.now()
+        now = inbound.received_at
         mechanism = (inbound.headers.get(MECHANISM_HEADER) or "").strip()[:100]
         name, action = event["event_name"], event["event_action"]
         if name == "deployment":

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers, status
 
 from apps.connections.models import Connection
@@ -20,7 +19,7 @@ from apps.ingest.authentication import (
     Security,
     TokenNamesConnection,
 )
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.ingest.receivers import Inbound, Outcome, Receipt, Receiver, register
 from apps.integrations.devlake.serializers import PullRequestSerializer
 from apps.integrations.native.receivers import (
     DeploymentsReceiver,
@@ -93,6 +92,14 @@ def devlake_answer(outcome: Outcome, *, readings: list[dict[str, str]] | None = 
     return outcome
 
 
+def devlake_receipt(receipt: Receipt, *, readings: list[dict[str, str]] | None = None) -> Receipt:
+    """DevLake's client counts 200 with `success` as delivered, whether or not it is applied yet."""
+    receipt.status_code = status.HTTP_200_OK
+    receipt.body = {"code": 0, "success": True, "message": "success", **receipt.body}
+    receipt.readings = list(readings or receipt.readings)
+    return receipt
+
+
 def devlake_validate(
     serializer_class: type[serializers.Serializer], payload: Any
 ) -> tuple[Any, list[dict[str, str]]]:
@@ -108,13 +115,23 @@ def devlake_validate(
 class DevLakeDeploymentsReceiver(DeploymentsReceiver):
     route = "devlake_deployments"
 
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
+        if "identifier" in payload:
+            receipt = super().check(connection=connection, payload=payload, inbound=inbound)
+            assert receipt is not None
+            return devlake_receipt(receipt)
+        serializer, readings = devlake_validate(self.serializer_class, payload)
+        return devlake_receipt(
+            Receipt(body=self.identity(serializer, inbound=inbound)), readings=readings
+        )
+
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         if "identifier" in payload:
             return devlake_answer(
                 super().handle(connection=connection, payload=payload, inbound=inbound)
             )
         serializer, readings = devlake_validate(self.serializer_class, payload)
-        data = serializer.to_data(received_at=timezone.now())
+        data = serializer.to_data(received_at=inbound.received_at)
         outcome = deployment_outcome(upsert_deployment(connection=connection, data=data))
         return devlake_answer(outcome, readings=readings)
 
@@ -122,6 +139,12 @@ class DevLakeDeploymentsReceiver(DeploymentsReceiver):
 @register
 class DevLakeIssuesReceiver(IssuesReceiver):
     route = "devlake_issues"
+
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
+        serializer, readings = devlake_validate(self.serializer_class, payload)
+        return devlake_receipt(
+            Receipt(body=self.identity(serializer, inbound=inbound)), readings=readings
+        )
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         serializer, readings = devlake_validate(self.serializer_class, payload)
@@ -145,6 +168,11 @@ class DevLakePullRequestsReceiver(Receiver):
     squash) commit becomes a change that started when the PR's work did."""
 
     route = "devlake_pull_requests"
+
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
+        serializer, readings = devlake_validate(PullRequestSerializer, payload)
+        external_id = serializer.to_data().external_id
+        return devlake_receipt(Receipt(body={"external_id": external_id}), readings=readings)
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         serializer, readings = devlake_validate(PullRequestSerializer, payload)

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import ParseError, ValidationError
 
@@ -85,4 +84,4 @@ class GitHubReceiver(Receiver):
         handler = HANDLERS.get(event)
         if handler is None:
             return ignored(event[:100], "DORA Hub does not use this event.")
-        return handler(connection=connection, payload=payload, received_at=timezone.now())
+        return handler(connection=connection, payload=payload, received_at=inbound.received_at)

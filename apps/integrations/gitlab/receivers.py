@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 
@@ -103,7 +102,7 @@ class GitLabReceiver(Receiver):
         if hook not in HOOKS:
             return incidents.ignored(hook, "DORA Hub does not use this hook.")
         handler: Callable[..., Outcome] = getattr(self, f"on_{HOOKS[hook]}")
-        return handler(connection=connection, payload=payload, received_at=timezone.now())
+        return handler(connection=connection, payload=payload, received_at=inbound.received_at)
 
     def on_push(self, *, connection: Connection, payload: Any, received_at: datetime) -> Outcome:
         data = self.validate(s.PushSerializer, payload)

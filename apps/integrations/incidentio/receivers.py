@@ -139,7 +139,7 @@ class IncidentIoReceiver(Receiver):
             connection=connection,
             data=issue_data(connection, incident),
             event=event_type,
-            received_at=timezone.now(),
+            received_at=inbound.received_at,
         )
 
 

@@ -10,8 +10,6 @@ deleted issue stops counting. A deployment saying "fixes KEY" resolves it, as fo
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.utils import timezone
-
 from apps.connections.models import Connection
 from apps.core.signatures import hmac_sha256_hex, signatures_match
 from apps.ingest.authentication import Signature
@@ -65,7 +63,7 @@ class JiraReceiver(Receiver):
             connection=connection,
             data=issue_data(connection, data, deleted=event == "jira:issue_deleted"),
             event=event,
-            received_at=timezone.now(),
+            received_at=inbound.received_at,
         )
 
 

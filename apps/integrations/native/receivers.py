@@ -9,10 +9,8 @@ routes and what they answer are this adapter's.
 
 from typing import Any
 
-from django.utils import timezone
-
 from apps.connections.models import Connection
-from apps.deployments.services import upsert_deployment
+from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.ingest.receivers import Inbound, Outcome, Receiver, SerializerReceiver, register
 from apps.integrations.devlake.serializers import DeploymentSerializer, IssueSerializer
 from apps.integrations.outcomes import (
@@ -40,11 +38,17 @@ class DeploymentsReceiver(SerializerReceiver):
     def serializer_for(self, payload: Any) -> Any:
         return NativeDeploymentSerializer if "identifier" in payload else DeploymentSerializer
 
-    def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
+    @staticmethod
+    def data(serializer: Any, *, inbound: Inbound) -> DeploymentData:
         if isinstance(serializer, NativeDeploymentSerializer):
-            data = serializer.to_event()
-        else:
-            data = serializer.to_data(received_at=timezone.now())
+            return serializer.to_event()
+        return serializer.to_data(received_at=inbound.received_at)
+
+    def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
+        return {"external_id": self.data(serializer, inbound=inbound).identity()}
+
+    def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
+        data = self.data(serializer, inbound=inbound)
         return deployment_outcome(upsert_deployment(connection=connection, data=data))
 
 
@@ -54,6 +58,9 @@ class IssuesReceiver(SerializerReceiver):
 
     route = "issues"
     serializer_class = IssueSerializer
+
+    def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
+        return {"issue_key": serializer.to_data().issue_key}
 
     def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
         return issue_outcome(upsert_issue(connection=connection, data=serializer.to_data()))
@@ -81,6 +88,9 @@ class ChangesReceiver(SerializerReceiver):
     route = "changes"
     serializer_class = NativeChangeSerializer
 
+    def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
+        return {"sha": serializer.to_event().sha}
+
     def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
         return change_outcome(connection=connection, report=serializer.to_event())
 
@@ -91,6 +101,9 @@ class IncidentsReceiver(SerializerReceiver):
 
     route = "incidents"
     serializer_class = NativeIncidentSerializer
+
+    def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
+        return {"issue_key": serializer.to_event().issue_key}
 
     def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
         return incident_outcome(connection=connection, data=serializer.to_event())

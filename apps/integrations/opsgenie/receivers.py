@@ -8,8 +8,6 @@ priority in `incident_priorities` (P1, P2 by default) or tagged `incident_label`
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from apps.connections.models import Connection
 from apps.ingest.receivers import Inbound, Outcome, Receiver, register
 from apps.integrations import incidents
@@ -50,7 +48,7 @@ class OpsgenieReceiver(Receiver):
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         data = self.validate(WebhookSerializer, payload)
         action, alert = data["action"], data["alert"]
-        at = alert["updatedAt"] or timezone.now()
+        at = alert["updatedAt"] or inbound.received_at
         if action not in STATE_ACTIONS:
             return incidents.record_activity(
                 connection=connection,
@@ -68,7 +66,7 @@ class OpsgenieReceiver(Receiver):
             connection=connection,
             data=_issue_data(connection, alert=alert, status=status, at=at, earlier=earlier),
             event=action,
-            received_at=timezone.now(),
+            received_at=inbound.received_at,
         )
 
 

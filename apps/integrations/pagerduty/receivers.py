@@ -6,9 +6,9 @@ resolve and priority change write the incident; every other event is kept as act
 answered 202, so PagerDuty's delivery log stays green."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from apps.connections.models import Connection
@@ -82,7 +82,9 @@ class PagerDutyReceiver(Receiver):
         event = self.validate(EnvelopeSerializer, payload)["event"]
         event_type = event["event_type"]
         if event_type in STATE_EVENTS:
-            return self.on_incident(connection=connection, event=event)
+            return self.on_incident(
+                connection=connection, event=event, received_at=inbound.received_at
+            )
         if event_type in ACTIVITY or event_type.startswith("incident."):
             data = event["data"]
             reference = data.get("incident") if isinstance(data.get("incident"), dict) else data
@@ -97,7 +99,9 @@ class PagerDutyReceiver(Receiver):
             )
         return incidents.ignored(event_type, "DORA Hub uses incident events only.")
 
-    def on_incident(self, *, connection: Connection, event: dict[str, Any]) -> Outcome:
+    def on_incident(
+        self, *, connection: Connection, event: dict[str, Any], received_at: datetime
+    ) -> Outcome:
         incident = incident_of(event["data"])
         event_type, occurred_at = event["event_type"], event["occurred_at"]
         if incident["status"] not in _STATUSES:
@@ -141,5 +145,5 @@ class PagerDutyReceiver(Receiver):
             },
         )
         return incidents.write_incident(
-            connection=connection, data=data, event=event_type, received_at=timezone.now()
+            connection=connection, data=data, event=event_type, received_at=received_at
         )

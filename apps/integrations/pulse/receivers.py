@@ -5,7 +5,7 @@ from typing import Any
 from apps.connections.models import Connection
 from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.ingest.authentication import TokenNamesConnection
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.ingest.receivers import Inbound, Outcome, Receipt, Receiver, register
 from apps.integrations.outcomes import (
     ChangeReport,
     change_outcome,
@@ -42,11 +42,23 @@ class PulseCliReceiver(Receiver):
     authentication = KEY_NAMES_CONNECTION
     expects_object = False
 
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
+        events = parse_events(payload, system=inbound.query.get("system", ""))
+        return Receipt(body={"events": [_identity(event) for event in events]})
+
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         events = parse_events(payload, system=inbound.query.get("system", ""))
         if isinstance(payload, dict):
             return apply_event(connection=connection, event=events[0])
         return combined_outcome(apply_events(connection=connection, events=events))
+
+
+def _identity(event: PulseEvent) -> dict[str, str]:
+    if isinstance(event, ChangeReport):
+        return {"type": "change", "sha": event.sha}
+    if isinstance(event, DeploymentData):
+        return {"type": "deployment", "external_id": event.identity()}
+    return {"type": "incident", "issue_key": event.issue_key}
 
 
 def apply_events(*, connection: Connection, events: list[PulseEvent]) -> list[Outcome]:

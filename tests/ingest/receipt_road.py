@@ -1,0 +1,24 @@
+"""Helpers of the receipt road's tests: production mode (the applier applies, not the request)
+and the broker replaced by a recorder of the runs requests queue."""
+
+import pytest
+
+from apps.ingest import tasks
+
+
+class Kicks:
+    """Stands for the broker: counts the applier runs requests asked for."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def production_road(settings, monkeypatch) -> Kicks:
+    settings.DORAHUB_APPLY_INLINE = False
+    kicks = Kicks()
+    monkeypatch.setattr(tasks, "kick_applier", kicks)
+    return kicks
