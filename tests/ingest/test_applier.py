@@ -15,7 +15,6 @@ from apps.ingest.models import Delivery, DeliveryStatus
 from apps.integrations.native import receivers as native
 from apps.issues.models import Issue
 from tests.factories import ConnectionFactory, token_for
-from tests.ingest.receipt_road import production_road  # noqa: F401
 
 
 def sender():

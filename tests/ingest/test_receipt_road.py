@@ -10,7 +10,6 @@ from apps.ingest.applier import apply_all
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.issues.models import Issue
 from tests.factories import ConnectionFactory, token_for
-from tests.ingest.receipt_road import production_road  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
-"""Helpers of the receipt road's tests: production mode (the applier applies, not the request)
-and the broker replaced by a recorder of the runs requests queue."""
+"""Fixtures of the ingest tests. `production_road`: production mode (the applier applies, not
+the request) with the broker replaced by a recorder of the applier runs requests queue."""
 
 import pytest
 
