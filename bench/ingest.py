@@ -1,11 +1,14 @@
 """Ingest benchmark: DevLake deployments (3 commits each, unique ids) against the app under
-gunicorn with production settings on PostgreSQL, beside a bare Django JSON endpoint.
+gunicorn with production settings on PostgreSQL, beside a bare Django JSON endpoint, with the
+applier (Celery workers on Redis) applying what the requests accept.
 
     .venv/bin/python bench/ingest.py [--seconds 30] [--connections 32] [--workers 4]
+                                     [--appliers 1]
 
-Needs PostgreSQL on 127.0.0.1:5432 and `wrk` (installed with apt-get when missing). Prints
-requests/s, p50/p99 latency and errors for both endpoints, their ratio, and the peak RSS of the
-web workers; writes the same as JSON under bench/results/."""
+Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and `wrk` (installed with apt-get
+when missing). Prints requests/s, p50/p99 latency and errors for both endpoints, their ratio,
+the applier's backlog when the load stops and how long it took to drain, and the peak RSS of the
+web workers and of the applier; writes the same as JSON under bench/results/."""
 
 import argparse
 import json
@@ -101,12 +104,29 @@ def peak_rss_mb(master_pid: int) -> float:
     return peak / 1024
 
 
+def pending(env: dict[str, str]) -> int:
+    return int(
+        sh(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            DB_NAME,
+            "-tAc",
+            "SELECT count(*) FROM ingest_delivery WHERE status = 'pending'",
+        ).strip()
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--appliers", type=int, default=1, help="Celery worker processes")
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -149,6 +169,28 @@ def main() -> None:
         cwd=ROOT,
         env=env,
     )
+    sh(
+        "redis-cli",
+        "-u",
+        env["REDIS_URL"],
+        "FLUSHDB",
+    )
+    worker = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "celery"),
+            "-A",
+            "config.celery_app",
+            "worker",
+            "--concurrency",
+            str(args.appliers),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(100):
             try:
@@ -177,10 +219,18 @@ def main() -> None:
                 env=wrk_env,
             )
         )
+        backlog = pending(env)
+        drain_started = time.monotonic()
+        while pending(env) and time.monotonic() - drain_started < 600:
+            time.sleep(0.2)
+        drained_in = time.monotonic() - drain_started
         rss = peak_rss_mb(server.pid)
+        applier_rss = peak_rss_mb(worker.pid)
     finally:
         server.send_signal(signal.SIGTERM)
+        worker.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        worker.wait(timeout=60)
     stored = sh(
         "psql",
         "-h",
@@ -203,6 +253,16 @@ def main() -> None:
         "ingest": ingest,
         "ratio": round(ingest["rps"] / bare["rps"], 3),
         "peak_worker_rss_mb": round(rss, 1),
+        "peak_applier_rss_mb": round(applier_rss, 1),
+        "applier": {
+            "processes": args.appliers,
+            "backlog_at_end": backlog,
+            "backlog_seconds_of_input": round(backlog / ingest["rps"], 2)
+            if ingest["rps"]
+            else None,
+            "drained_in_seconds": round(drained_in, 1),
+            "applied_per_second": round(ingest["requests"] / (args.seconds + drained_in), 1),
+        },
         "stored": {
             "deployments": deployments,
             "deployment_commits": commits,

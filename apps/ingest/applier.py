@@ -53,13 +53,17 @@ class Batch:
 
 
 def apply_pending(
-    *, connection_ids: Collection[int] | None = None, limit: int | None = None
+    *,
+    connection_ids: Collection[int] | None = None,
+    limit: int | None = None,
+    wait: bool = False,
 ) -> Batch:
     """Claim and apply one batch of pending deliveries (of `connection_ids` only, if given);
-    the follow-ups are requested after the batch commits."""
+    the follow-ups are requested after the batch commits. `wait` waits for connections another
+    applier holds instead of skipping them (the inline road, which answers the outcome)."""
     batch = Batch()
     with transaction.atomic():
-        for delivery in _claim(connection_ids=connection_ids, limit=limit):
+        for delivery in _claim(connection_ids=connection_ids, limit=limit, wait=wait):
             _apply(delivery, batch)
         if batch.followups:
             from apps.ingest.tasks import after_ingest_batch
@@ -79,7 +83,9 @@ def apply_all(*, limit: int | None = None, max_batches: int = 1_000) -> int:
     return total
 
 
-def _claim(*, connection_ids: Collection[int] | None, limit: int | None) -> list[Delivery]:
+def _claim(
+    *, connection_ids: Collection[int] | None, limit: int | None, wait: bool
+) -> list[Delivery]:
     pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
     if connection_ids is not None:
         pending = pending.filter(connection_id__in=list(connection_ids))
@@ -94,12 +100,20 @@ def _claim(*, connection_ids: Collection[int] | None, limit: int | None) -> list
         # A statement of its own, before the read below: READ COMMITTED gives that read a
         # snapshot taken after the locks, so it sees what the previous holder committed.
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c FROM unnest(%s::bigint[]) AS c "
-                "WHERE pg_try_advisory_xact_lock(%s, c::integer)",
-                [candidates, LOCK_NAMESPACE],
-            )
-            held = [row[0] for row in cursor.fetchall()]
+            if wait:
+                # One at a time in id order, so two waiting appliers cannot deadlock.
+                for connection_id in sorted(candidates):
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, connection_id]
+                    )
+                held = sorted(candidates)
+            else:
+                cursor.execute(
+                    "SELECT c FROM unnest(%s::bigint[]) AS c "
+                    "WHERE pg_try_advisory_xact_lock(%s, c::integer)",
+                    [candidates, LOCK_NAMESPACE],
+                )
+                held = [row[0] for row in cursor.fetchall()]
         if not held:
             return []
         pending = pending.filter(connection_id__in=held).select_for_update(of=("self",))

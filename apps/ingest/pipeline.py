@@ -98,7 +98,7 @@ def _answer_pending(delivery: Delivery, *, receipt: Receipt, inbound: Inbound) -
     applier and answer the receipt, or the outcome if the sender waits for it (`Prefer`)."""
     if settings.DORAHUB_APPLY_INLINE:
         assert delivery.connection_id is not None
-        batch = applier.apply_pending(connection_ids=[delivery.connection_id])
+        batch = applier.apply_pending(connection_ids=[delivery.connection_id], wait=True)
         if delivery.pk in batch.failures:
             raise batch.failures[delivery.pk]
         return _stored_answer(delivery.pk)
