@@ -3,13 +3,14 @@ and repositories are written by `apps.deployments.changes`."""
 
 import hashlib
 import json
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from apps.connections.models import Connection
+from apps.connections.models import Connection, Project
 from apps.deployments.changes import (
     CommitRef,
     ensure_commits,
@@ -23,7 +24,7 @@ from apps.deployments.models import (
     DeploymentResult,
     Repository,
 )
-from apps.events.services import record_event
+from apps.events.services import EventSpec, record_event, record_events
 from apps.marks.services import mark_dirty
 
 
@@ -122,31 +123,9 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
         commits = ensure_commits(
             project=project, refs=refs, repositories=repositories, service=data.service
         )
-        fields = {
-            "project": project,
-            "name": data.name or f"deployment for {data.commit_sha or data.commits[0].sha}",
-            "environment": data.environment,
-            "result": data.result,
-            "service": data.service,
-            "repository": repositories.get(data.repo_url)
-            or (repositories.get(data.commits[0].repo_url) if data.commits else None),
-            "ref_name": data.ref_name,
-            "commit_sha": data.commit_sha or (data.commits[0].sha if data.commits else ""),
-            "pipeline_id": data.pipeline_id,
-            "created_at": data.created_at,
-            "started_at": data.started_at,
-            "finished_at": (
-                existing.finished_at
-                if existing is not None
-                and data.finished_at_is_arrival
-                and existing.finished_at is not None
-                else data.finished_at
-            ),
-            "is_rollback": data.is_rollback,
-            "is_hotfix": data.is_hotfix,
-            "resolves": list(data.resolves),
-            "payload_digest": digest,
-        }
+        fields = deployment_fields(
+            data, project=project, repositories=repositories, digest=digest, existing=existing
+        )
         created = existing is None
         previous = (existing.finished_at, existing.environment) if existing else (None, None)
         if existing is None:
@@ -191,6 +170,42 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
     return result
 
 
+def deployment_fields(
+    data: DeploymentData,
+    *,
+    project: Project,
+    repositories: dict[str, Repository],
+    digest: str,
+    existing: Deployment | None = None,
+) -> dict[str, object]:
+    """The columns of the deployment `data` describes (over `existing`, when re-posted)."""
+    return {
+        "project": project,
+        "name": data.name or f"deployment for {data.commit_sha or data.commits[0].sha}",
+        "environment": data.environment,
+        "result": data.result,
+        "service": data.service,
+        "repository": repositories.get(data.repo_url)
+        or (repositories.get(data.commits[0].repo_url) if data.commits else None),
+        "ref_name": data.ref_name,
+        "commit_sha": data.commit_sha or (data.commits[0].sha if data.commits else ""),
+        "pipeline_id": data.pipeline_id,
+        "created_at": data.created_at,
+        "started_at": data.started_at,
+        "finished_at": (
+            existing.finished_at
+            if existing is not None
+            and data.finished_at_is_arrival
+            and existing.finished_at is not None
+            else data.finished_at
+        ),
+        "is_rollback": data.is_rollback,
+        "is_hotfix": data.is_hotfix,
+        "resolves": list(data.resolves),
+        "payload_digest": digest,
+    }
+
+
 def _after_write(*, connection: Connection, result: UpsertResult) -> None:
     """The one hook point for metrics and lifecycle events of a written deployment."""
     deployment = result.deployment
@@ -202,28 +217,143 @@ def _after_write(*, connection: Connection, result: UpsertResult) -> None:
     for environment, instant in marks:
         if instant is not None:
             mark_dirty(project=deployment.project, environment=environment, instants=[instant])
+    spec = lifecycle_event(deployment)
+    if spec is not None:
+        record_event(
+            connection=connection,
+            repo=spec.repo,
+            event=spec.event,
+            occurred_at=spec.occurred_at,
+            data=spec.data,
+            insight=spec.insight,
+        )
+
+
+def lifecycle_event(deployment: Deployment) -> EventSpec | None:
+    """The lifecycle event a written deployment emits, by its result."""
     event = {
         "SUCCESS": "deployment.succeeded",
         "FAILURE": "deployment.failed",
         "ABORT": "deployment.failed",
         "IN_PROGRESS": "deployment.started",
     }.get(deployment.result)
-    if event:
-        record_event(
-            connection=connection,
-            repo=deployment.repository.name if deployment.repository else "",
-            event=event,
-            occurred_at=deployment.finished_at or deployment.started_at,
-            data={
-                "deployment_id": deployment.pk,
-                "external_id": deployment.external_id,
-                "environment": deployment.environment,
-                "result": deployment.result,
-                "service": deployment.service,
-                "commit_sha": deployment.commit_sha,
-            },
-            insight=True,
+    if not event:
+        return None
+    return EventSpec(
+        repo=deployment.repository.name if deployment.repository else "",
+        event=event,
+        occurred_at=deployment.finished_at or deployment.started_at,
+        data={
+            "deployment_id": deployment.pk,
+            "external_id": deployment.external_id,
+            "environment": deployment.environment,
+            "result": deployment.result,
+            "service": deployment.service,
+            "commit_sha": deployment.commit_sha,
+        },
+        insight=True,
+    )
+
+
+def upsert_deployments(
+    *, connection: Connection, datas: Sequence[DeploymentData]
+) -> list[UpsertResult]:
+    """`upsert_deployment` for many deliveries of one connection, in their order: the
+    deployments the connection has not seen (once each) are written together, a few statements
+    for all of them; a known or repeated one goes through `upsert_deployment`, in order."""
+    identities = [data.identity() for data in datas]
+    results: list[UpsertResult | None] = [None] * len(datas)
+    with transaction.atomic(savepoint=False):
+        known = set(
+            Deployment.objects.filter(
+                connection=connection, external_id__in=identities
+            ).values_list("external_id", flat=True)
         )
+        repeated = {identity for identity, n in Counter(identities).items() if n > 1}
+        fresh = [i for i, identity in enumerate(identities) if identity not in known | repeated]
+        if fresh:
+            try:
+                with transaction.atomic():
+                    created = _create_deployments(
+                        connection=connection,
+                        datas=[datas[i] for i in fresh],
+                        identities=[identities[i] for i in fresh],
+                    )
+            except IntegrityError:
+                created = []  # a concurrent writer got there first: each is decided alone
+            for i, result in zip(fresh, created, strict=False):
+                results[i] = result
+        for i, data in enumerate(datas):
+            if results[i] is None:
+                results[i] = upsert_deployment(connection=connection, data=data)
+    return [result for result in results if result is not None]
+
+
+def _create_deployments(
+    *, connection: Connection, datas: Sequence[DeploymentData], identities: Sequence[str]
+) -> list[UpsertResult]:
+    """Insert deployments known to be new, with their repositories, changes, commit sets,
+    dirty days and lifecycle events: one or two statements each, for all of them."""
+    project = connection.project
+    refs = [list({ref.sha: ref for ref in data.commits}.values()) for data in datas]
+    repositories = ensure_repositories(
+        project=project,
+        urls=[url for data, own in zip(datas, refs, strict=True) for url in _urls(data, own)],
+    )
+    commits: dict[str, Commit] = {}
+    by_service: dict[str, dict[str, CommitRef]] = defaultdict(dict)
+    for data, own in zip(datas, refs, strict=True):
+        for ref in own:
+            by_service[data.service].setdefault(ref.sha, ref)
+    for service, service_refs in by_service.items():
+        unseen = [ref for sha, ref in service_refs.items() if sha not in commits]
+        commits.update(
+            ensure_commits(project=project, refs=unseen, repositories=repositories, service=service)
+        )
+    deployments = Deployment.objects.bulk_create(
+        [
+            Deployment(
+                connection=connection,
+                external_id=identity,
+                **deployment_fields(
+                    data, project=project, repositories=repositories, digest=data.digest()
+                ),
+            )
+            for data, identity in zip(datas, identities, strict=True)
+        ]
+    )
+    DeploymentCommit.objects.bulk_create(
+        [
+            DeploymentCommit(
+                deployment=deployment,
+                commit=commits[ref.sha],
+                repository=repositories.get(ref.repo_url),
+                ref_name=ref.ref_name,
+                name=ref.name,
+                message=ref.message,
+            )
+            for deployment, own in zip(deployments, refs, strict=True)
+            for ref in own
+        ]
+    )
+    days: dict[str, list[datetime]] = defaultdict(list)
+    for deployment in deployments:
+        if deployment.finished_at is not None:
+            days[deployment.environment].append(deployment.finished_at)
+    for environment, instants in days.items():
+        mark_dirty(project=project, environment=environment, instants=instants)
+    record_events(
+        connection=connection,
+        specs=[spec for d in deployments if (spec := lifecycle_event(d)) is not None],
+    )
+    return [
+        UpsertResult(deployment=deployment, created=True, changed=True, commit_count=len(own))
+        for deployment, own in zip(deployments, refs, strict=True)
+    ]
+
+
+def _urls(data: DeploymentData, refs: Sequence[CommitRef]) -> list[str]:
+    return [data.repo_url, *(ref.repo_url for ref in refs)]
 
 
 def _assign(deployment: Deployment, fields: dict[str, object]) -> None:

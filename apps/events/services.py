@@ -37,6 +37,17 @@ def event_name(*, origin: str, repo: str, event: str) -> str:
     return f"{origin}:{repo}:{event}"
 
 
+@dataclass(frozen=True)
+class EventSpec:
+    """One lifecycle event to record (see `record_events`)."""
+
+    repo: str
+    event: str
+    occurred_at: datetime | None
+    data: dict[str, Any]
+    insight: bool | None = None
+
+
 def record_event(
     *,
     connection: Connection,
@@ -48,24 +59,44 @@ def record_event(
 ) -> LifecycleEvent:
     """Record one lifecycle event and, after commit, fire the triggers it matches. `repo`
     falls back to the project slug when unknown; `insight` defaults to the vocabulary's."""
-    if not vocabulary.is_known(event):
-        raise ValueError(f"Unknown lifecycle event {event!r}: add it to apps/events/vocabulary.py")
-    repo = repo or connection.project.slug
-    created = LifecycleEvent.objects.create(
-        project_id=connection.project_id,
-        connection=connection,
-        origin=connection.kind,
-        repo=repo[:300],
-        event=event,
-        name=event_name(origin=connection.kind, repo=repo[:300], event=event),
-        occurred_at=occurred_at or timezone.now(),
-        data=data,
-        is_insight=vocabulary.is_insight(event) if insight is None else insight,
-    )
+    spec = EventSpec(repo=repo, event=event, occurred_at=occurred_at, data=data, insight=insight)
+    created = LifecycleEvent.objects.create(**_event_columns(connection, spec))
     from apps.events.tasks import dispatch_event
 
     enqueue_on_commit(dispatch_event, created.pk)
     return created
+
+
+def record_events(*, connection: Connection, specs: list[EventSpec]) -> list[LifecycleEvent]:
+    """Record many events of one connection in one INSERT; one task dispatches them all."""
+    if not specs:
+        return []
+    created = LifecycleEvent.objects.bulk_create(
+        [LifecycleEvent(**_event_columns(connection, spec)) for spec in specs]
+    )
+    from apps.events.tasks import dispatch_events
+
+    enqueue_on_commit(dispatch_events, [event.pk for event in created])
+    return created
+
+
+def _event_columns(connection: Connection, spec: EventSpec) -> dict[str, Any]:
+    if not vocabulary.is_known(spec.event):
+        raise ValueError(
+            f"Unknown lifecycle event {spec.event!r}: add it to apps/events/vocabulary.py"
+        )
+    repo = (spec.repo or connection.project.slug)[:300]
+    return {
+        "project_id": connection.project_id,
+        "connection": connection,
+        "origin": connection.kind,
+        "repo": repo,
+        "event": spec.event,
+        "name": event_name(origin=connection.kind, repo=repo, event=spec.event),
+        "occurred_at": spec.occurred_at or timezone.now(),
+        "data": spec.data,
+        "is_insight": vocabulary.is_insight(spec.event) if spec.insight is None else spec.insight,
+    }
 
 
 def dispatch_event(*, event_id: int) -> list[int]:

@@ -8,9 +8,12 @@ statement and answers a receipt. The applier then, in one transaction per batch:
    connection's deliveries apply in arrival (id) order, one applier at a time;
 2. reads those connections' pending deliveries in id order (`FOR UPDATE`, so a row another
    applier has just applied is seen as such and skipped);
-3. applies each in a savepoint with its receiver's `handle` (the same code the inline road
-   runs), marking it accepted, duplicate, rejected (a 4xx at apply time, with its error) or
-   failed (a bug: the reconciliation replays it a bounded number of times);
+3. applies them: consecutive deliveries of one connection whose receivers plan the same
+   set-based writer (`Receiver.plan`: deployments) are written by one call, a few statements for
+   all of them; any other delivery is applied alone in a savepoint with its receiver's `handle`
+   (the code the inline road runs). Each is marked accepted, duplicate, rejected (a 4xx at apply
+   time, with its error) or failed (a bug: the reconciliation replays it a bounded number of
+   times);
 4. commits, then asks for the follow-ups of every delivery of the batch at once.
 
 A crash before the commit leaves the whole batch pending for the next applier: nothing lost,
@@ -21,21 +24,33 @@ connection) aborts the batch the same way and the task retries it.
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Literal
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
 from django.utils.datastructures import CaseInsensitiveMapping
 
 from apps.core.exceptions import exception_to_response
 from apps.core.tasks import enqueue_on_commit
 from apps.ingest import services
 from apps.ingest.models import Delivery, DeliveryStatus
-from apps.ingest.receivers import RECEIVERS, Inbound
+from apps.ingest.receivers import RECEIVERS, Inbound, Outcome, Planned
 
 logger = logging.getLogger(__name__)
 
 # The advisory lock namespace of "a connection's deliveries are being applied".
 LOCK_NAMESPACE = 7411
+# What answering a delivery writes on its inbox row.
+ANSWER_FIELDS = [
+    "status",
+    "response_status",
+    "response_body",
+    "effects",
+    "error",
+    "processed_at",
+    "readings",
+]
 # Connections one batch looks at; more wait for the next batch.
 MAX_CONNECTIONS = 200
 
@@ -63,8 +78,20 @@ def apply_pending(
     applier holds instead of skipping them (the inline road, which answers the outcome)."""
     batch = Batch()
     with transaction.atomic():
+        run: list[tuple[Delivery, Planned]] = []
         for delivery in _claim(connection_ids=connection_ids, limit=limit, wait=wait):
-            _apply(delivery, batch)
+            planned = _plan(delivery, batch)
+            if planned is False:
+                continue  # refused at apply time: it writes nothing, so the run goes on
+            if run and (planned is None or not _joins(run, delivery, planned)):
+                _write_run(run, batch)
+                run = []
+            if planned is None:
+                _apply(delivery, batch)
+            else:
+                run.append((delivery, planned))
+        if run:
+            _write_run(run, batch)
         if batch.followups:
             from apps.ingest.tasks import after_ingest_batch
 
@@ -141,6 +168,80 @@ def inbound_of(delivery: Delivery, *, replay: bool = False) -> Inbound:
     )
 
 
+def _plan(delivery: Delivery, batch: Batch) -> Planned | Literal[False] | None:
+    """The delivery's plan for a set-based write; None to apply it alone; False when it is
+    refused now (recorded on the delivery)."""
+    receiver = RECEIVERS[delivery.route]()
+    assert delivery.connection is not None  # a pending delivery was authenticated
+    inbound = inbound_of(delivery)
+    try:
+        payload = receiver.parse(inbound)
+        return receiver.plan(connection=delivery.connection, payload=payload, inbound=inbound)
+    except Exception as exc:
+        _refused(delivery, exc, batch)
+        return False
+
+
+def _joins(run: list[tuple[Delivery, Planned]], delivery: Delivery, planned: Planned) -> bool:
+    first, first_plan = run[0]
+    return first.connection_id == delivery.connection_id and first_plan.writer is planned.writer
+
+
+def _write_run(run: list[tuple[Delivery, Planned]], batch: Batch) -> None:
+    """Write consecutive planned deliveries of one connection with one writer call; should
+    that raise, apply each alone, so one bad delivery is rejected, not its neighbours."""
+    connection = run[0][0].connection
+    assert connection is not None
+    writer = run[0][1].writer
+    try:
+        with transaction.atomic():
+            outcomes = writer(connection=connection, items=[planned.data for _, planned in run])
+            answered = [
+                _answered(delivery, planned.answer(outcome))
+                for (delivery, planned), outcome in zip(run, outcomes, strict=True)
+            ]
+            Delivery.objects.bulk_update(
+                answered,
+                ANSWER_FIELDS,
+            )
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.warning("a set-based write of %d deliveries failed; applying each", len(run))
+        for delivery, _ in run:
+            _apply(delivery, batch)
+        return
+    for delivery in answered:
+        batch.applied.append(delivery.pk)
+        if delivery.effects:
+            batch.followups.append(delivery.pk)
+
+
+def _answered(delivery: Delivery, outcome: Outcome) -> Delivery:
+    delivery.status = DeliveryStatus.DUPLICATE if outcome.duplicate else DeliveryStatus.ACCEPTED
+    delivery.response_status = outcome.status_code
+    delivery.response_body = outcome.body
+    delivery.effects = outcome.effects or {}
+    delivery.error = ""
+    delivery.processed_at = None if delivery.effects else timezone.now()
+    if outcome.readings:
+        delivery.readings = outcome.readings
+    return delivery
+
+
+def _refused(delivery: Delivery, exc: Exception, batch: Batch) -> None:
+    response = exception_to_response(exc)
+    if response is None:
+        logger.exception("delivery %s failed on route %s", delivery.pk, delivery.route)
+        services.record_failure(delivery=delivery, exc=exc)
+        batch.failures[delivery.pk] = exc
+    else:
+        services.record_rejection(
+            delivery=delivery, status_code=response.status_code, body=response.data
+        )
+    batch.applied.append(delivery.pk)
+
+
 def _apply(delivery: Delivery, batch: Batch) -> None:
     receiver = RECEIVERS[delivery.route]()
     inbound = inbound_of(delivery)
@@ -162,16 +263,7 @@ def _apply(delivery: Delivery, batch: Batch) -> None:
     except (OperationalError, InterfaceError):
         raise  # the database, not the delivery: the whole batch is tried again
     except Exception as exc:
-        response = exception_to_response(exc)
-        if response is None:
-            logger.exception("delivery %s failed on route %s", delivery.pk, delivery.route)
-            services.record_failure(delivery=delivery, exc=exc)
-            batch.failures[delivery.pk] = exc
-        else:
-            services.record_rejection(
-                delivery=delivery, status_code=response.status_code, body=response.data
-            )
-        batch.applied.append(delivery.pk)
+        _refused(delivery, exc, batch)
         return
     batch.applied.append(delivery.pk)
     if outcome.effects:

@@ -6,7 +6,7 @@ serializer. The inbox, error shape, duplicate handling and
 follow-up work are the same for every source (see `pipeline.process`).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -61,6 +61,18 @@ class Receipt:
     body: dict[str, Any]
     status_code: int = 202
     readings: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A validated delivery the applier may write together with others: consecutive deliveries
+    of one connection with the same `writer` are written by one call,
+    `writer(connection=..., items=[data, ...])`, which returns one Outcome per item, in order;
+    `answer` dresses each in the route's own answer."""
+
+    writer: Callable[..., list[Outcome]]
+    data: Any
+    answer: Callable[[Outcome], Outcome] = field(default=lambda outcome: outcome)
 
 
 class Receiver:
@@ -123,6 +135,11 @@ class Receiver:
         applier then writes it (`handle`). None keeps the route on the inline road: it is
         applied in the request, because validating it needs the stored rows (a close names an
         issue that must exist)."""
+        return None
+
+    def plan(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Planned | None:
+        """Validate, and say how the applier may write this delivery together with others;
+        None (the default) applies it alone, with `handle`."""
         return None
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:

@@ -9,7 +9,7 @@ from rest_framework import status
 
 from apps.connections.models import Connection
 from apps.deployments.changes import ReportedChange, record_change, record_reported_changes
-from apps.deployments.services import UpsertResult
+from apps.deployments.services import DeploymentData, UpsertResult, upsert_deployments
 from apps.ingest.receivers import Outcome
 from apps.issues.services import IssueData, IssueWrite, upsert_issue
 
@@ -44,6 +44,14 @@ def deployment_outcome(result: UpsertResult) -> Outcome:
         duplicate=not result.changed,
         effects={"deployments": [deployment.pk]} if result.changed else {},
     )
+
+
+def deployment_outcomes(*, connection: Connection, items: list[DeploymentData]) -> list[Outcome]:
+    """The set-based writer of deployments (apps.ingest.receivers.Planned)."""
+    return [
+        deployment_outcome(result)
+        for result in upsert_deployments(connection=connection, datas=items)
+    ]
 
 
 def issue_outcome(result: IssueWrite) -> Outcome:

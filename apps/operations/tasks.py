@@ -9,6 +9,7 @@ from django.conf import settings
 
 from apps.core.tasks import send_now
 from apps.derive.services import rederive_project
+from apps.ingest.applier import apply_all
 from apps.ingest.selectors import unprocessed_delivery_ids
 from apps.ingest.tasks import after_ingest
 from apps.marks.services import request_recompute
@@ -19,8 +20,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def reconcile(older_than_seconds: int | None = None) -> dict[str, int]:
-    """Re-enqueue deliveries accepted but never processed (the broker was down), and rebuild
-    yesterday and today of every project and environment."""
+    """Apply deliveries still pending (accepted while the broker was down), re-enqueue those
+    applied but never followed up, and rebuild yesterday and today of every project and
+    environment."""
+    applied = apply_all()
     wait = settings.DORAHUB_RECONCILE_AFTER_SECONDS
     if older_than_seconds is not None:
         wait = older_than_seconds
@@ -31,7 +34,12 @@ def reconcile(older_than_seconds: int | None = None) -> dict[str, int]:
     mark_stale_time_zones()
     mark_recent_days()
     rebuilt = recompute_dirty()
-    return {"stranded": len(stranded), "requeued": requeued, "days_rebuilt": rebuilt}
+    return {
+        "applied": applied,
+        "stranded": len(stranded),
+        "requeued": requeued,
+        "days_rebuilt": rebuilt,
+    }
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

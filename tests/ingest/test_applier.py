@@ -16,6 +16,14 @@ from apps.integrations.native import receivers as native
 from apps.issues.models import Issue
 from tests.factories import ConnectionFactory, token_for
 
+INCIDENT = {
+    "issue_key": "INC-1",
+    "title": "checkout down",
+    "status": "TODO",
+    "type": "INCIDENT",
+    "created_date": "2024-03-01T11:00:00Z",
+}
+
 
 def sender():
     connection = ConnectionFactory(kind="devlake")
@@ -53,19 +61,7 @@ def test_one_batch_applies_mixed_deliveries_and_derives_once_for_all(
 ):
     connection, auth = sender()
     post(api, connection, auth, "deployments", deployment("d-1", "aaa"))
-    post(
-        api,
-        connection,
-        auth,
-        "issues",
-        {
-            "issue_key": "INC-1",
-            "title": "checkout down",
-            "status": "TODO",
-            "type": "INCIDENT",
-            "created_date": "2024-03-01T11:00:00Z",
-        },
-    )
+    post(api, connection, auth, "issues", INCIDENT)
     post(
         api,
         connection,
@@ -131,28 +127,27 @@ def test_a_batch_that_fails_midway_leaves_everything_pending_and_applies_once_la
     api, production_road, monkeypatch
 ):
     connection, auth = sender()
-    for i in range(5):
+    for i in range(2):
         post(api, connection, auth, "deployments", deployment(f"d-{i}", f"{i:03d}"))
-    real = native.upsert_deployment
-    calls = {"n": 0}
+    post(api, connection, auth, "issues", INCIDENT)
+    post(api, connection, auth, "deployments", deployment("d-2", "002"))
+    real = native.upsert_issue
 
     def database_goes_away(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real(**kwargs)
+        raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(native, "upsert_deployment", database_goes_away)
+    monkeypatch.setattr(native, "upsert_issue", database_goes_away)
 
     with pytest.raises(OperationalError):
-        apply_pending()
+        apply_pending()  # the first two deployments were written when the issue failed
 
     assert not Deployment.objects.exists()
-    assert Delivery.objects.filter(status=DeliveryStatus.PENDING).count() == 5
-    monkeypatch.setattr(native, "upsert_deployment", real)
-    assert apply_all() == 5
-    assert Deployment.objects.count() == 5
-    assert Delivery.objects.filter(status=DeliveryStatus.ACCEPTED).count() == 5
+    assert Delivery.objects.filter(status=DeliveryStatus.PENDING).count() == 4
+    monkeypatch.setattr(native, "upsert_issue", real)
+    assert apply_all() == 4
+    assert Deployment.objects.count() == 3
+    assert Issue.objects.count() == 1
+    assert Delivery.objects.filter(status=DeliveryStatus.ACCEPTED).count() == 4
 
 
 @pytest.mark.postgres
@@ -227,3 +222,25 @@ def test_two_appliers_at_once_apply_every_delivery_once_and_in_order(api, produc
     for (connection_pk, record), shas in expected.items():
         connection = next(c for c, _ in senders if c.pk == connection_pk)
         assert shipped(connection, record) == shas
+
+
+@pytest.mark.django_db
+def test_new_deployments_of_a_batch_are_written_in_statements_that_do_not_grow_with_them(
+    api, production_road, django_assert_max_num_queries
+):
+    connection, auth = sender()
+    for i in range(60):
+        post(api, connection, auth, "deployments", deployment(f"d-{i}", f"a{i:02d}", f"b{i:02d}"))
+    post(api, connection, auth, "deployments", deployment("d-7", "a07", "c07"))  # a re-post
+
+    # The 59 new ones in about 12 statements; d-7, sent twice, one delivery at a time (about 15
+    # each), so the second applies over the first.
+    with django_assert_max_num_queries(45):
+        batch = apply_pending()
+
+    assert len(batch) == 61
+    assert Deployment.objects.count() == 60
+    assert shipped(connection, "d-3") == {"a03", "b03"}
+    assert shipped(connection, "d-7") == {"a07", "c07"}
+    statuses = Delivery.objects.order_by("pk").values_list("response_status", flat=True)
+    assert list(statuses) == [201] * 60 + [200]

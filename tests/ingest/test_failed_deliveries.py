@@ -7,6 +7,7 @@ import pytest
 from apps.deployments.models import Deployment
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.ingest.tasks import retry_failed_deliveries
+from apps.integrations import outcomes
 from apps.integrations.native import receivers as native_receivers
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,15 @@ def broken_writes(monkeypatch):
             raise RuntimeError("simulated crash in the write path")
         return real(**kwargs)
 
+    def upsert_many(**kwargs):
+        # The set-based road meets the same bug; the applier then writes each alone, above.
+        if state["failures"]:
+            raise RuntimeError("simulated crash in the write path")
+        return real_many(**kwargs)
+
+    real_many = outcomes.upsert_deployments
     monkeypatch.setattr(native_receivers, "upsert_deployment", upsert)
+    monkeypatch.setattr(outcomes, "upsert_deployments", upsert_many)
     return state
 
 

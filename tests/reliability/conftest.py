@@ -116,8 +116,9 @@ def _reset_broker_pools(app: Any) -> None:
 
 
 @pytest.fixture
-def celery_on(transactional_db: None) -> Iterator[Any]:
-    """Point the project's Celery app at a broker URL (tasks leave eager mode); restored after."""
+def celery_on(transactional_db: None, settings: Any) -> Iterator[Any]:
+    """Point the project's Celery app at a broker URL (tasks leave eager mode); restored after.
+    Deliveries then take production's road: stored pending, applied by the applier task."""
     from config.celery_app import app
 
     saved = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
@@ -125,6 +126,7 @@ def celery_on(transactional_db: None) -> Iterator[Any]:
     def configure(url: str) -> Any:
         app.conf.update(task_always_eager=False, broker_url=url)
         _reset_broker_pools(app)
+        settings.DORAHUB_APPLY_INLINE = False
         return app
 
     yield configure

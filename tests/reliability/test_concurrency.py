@@ -52,8 +52,11 @@ def post_concurrently(queues: list[list[traffic.Send]], token: str) -> Counter[i
         return sum(pool.map(sender, queues), Counter())
 
 
-def test_fifty_senders_posting_overlapping_deliveries_double_nothing(clean_reference):
+def test_fifty_senders_posting_overlapping_deliveries_double_nothing(clean_reference, settings):
     reference = clean_reference(COUNT)
+    # Production's road: stored pending, applied by the applier each request queues (here run
+    # at once in the sending thread, so up to fifty appliers run together).
+    settings.DORAHUB_APPLY_INLINE = False
     connection = ConnectionFactory()
     token = token_for(connection)
     sends = traffic.mix(COUNT, connection_id=connection.pk, token=token)

@@ -3,7 +3,8 @@ deployment and issue format is DevLake's), answered as DevLake answers, with Dev
 and its pull requests."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from rest_framework import serializers, status
@@ -19,14 +20,14 @@ from apps.ingest.authentication import (
     Security,
     TokenNamesConnection,
 )
-from apps.ingest.receivers import Inbound, Outcome, Receipt, Receiver, register
+from apps.ingest.receivers import Inbound, Outcome, Planned, Receipt, Receiver, register
 from apps.integrations.devlake.serializers import PullRequestSerializer
 from apps.integrations.native.receivers import (
     DeploymentsReceiver,
     IssueCloseReceiver,
     IssuesReceiver,
 )
-from apps.integrations.outcomes import deployment_outcome, issue_outcome
+from apps.integrations.outcomes import deployment_outcome, deployment_outcomes, issue_outcome
 from apps.issues.services import upsert_issue
 
 
@@ -123,6 +124,17 @@ class DevLakeDeploymentsReceiver(DeploymentsReceiver):
         serializer, readings = devlake_validate(self.serializer_class, payload)
         return devlake_receipt(
             Receipt(body=self.identity(serializer, inbound=inbound)), readings=readings
+        )
+
+    def plan(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Planned:
+        if "identifier" in payload:
+            planned = super().plan(connection=connection, payload=payload, inbound=inbound)
+            return replace(planned, answer=devlake_answer)
+        serializer, readings = devlake_validate(self.serializer_class, payload)
+        return Planned(
+            writer=deployment_outcomes,
+            data=self.data(serializer, inbound=inbound),
+            answer=partial(devlake_answer, readings=readings),
         )
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:

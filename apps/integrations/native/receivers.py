@@ -11,11 +11,19 @@ from typing import Any
 
 from apps.connections.models import Connection
 from apps.deployments.services import DeploymentData, upsert_deployment
-from apps.ingest.receivers import Inbound, Outcome, Receiver, SerializerReceiver, register
+from apps.ingest.receivers import (
+    Inbound,
+    Outcome,
+    Planned,
+    Receiver,
+    SerializerReceiver,
+    register,
+)
 from apps.integrations.devlake.serializers import DeploymentSerializer, IssueSerializer
 from apps.integrations.outcomes import (
     change_outcome,
     deployment_outcome,
+    deployment_outcomes,
     incident_outcome,
     issue_outcome,
 )
@@ -46,6 +54,10 @@ class DeploymentsReceiver(SerializerReceiver):
 
     def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
         return {"external_id": self.data(serializer, inbound=inbound).identity()}
+
+    def plan(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Planned:
+        serializer = self.validated(connection=connection, payload=payload, inbound=inbound)
+        return Planned(writer=deployment_outcomes, data=self.data(serializer, inbound=inbound))
 
     def apply(self, serializer: Any, *, connection: Connection, inbound: Inbound) -> Outcome:
         data = self.data(serializer, inbound=inbound)

@@ -21,6 +21,8 @@ from typing import Any
 from dorahub_cli import __version__
 
 MAX_BACKOFF_SECONDS = 30.0
+# How long the server may hold the request to answer the outcome (RFC 7240 `Prefer: wait`).
+WAIT_SECONDS = 10
 USER_AGENT = f"dorahub-cli/{__version__} (Python {sys.version_info[0]}.{sys.version_info[1]})"
 
 
@@ -63,6 +65,9 @@ class Client:
             "User-Agent": USER_AGENT,
             # The same key on every retry: a request that did land is answered, not re-applied.
             "Idempotency-Key": str(uuid.uuid4()),
+            # The final outcome (created, unchanged, refused), not only the receipt, so what
+            # the CLI prints is what was written (docs/scaling.md).
+            "Prefer": f"wait={WAIT_SECONDS}",
         }
         attempts = self.retries + 1
         reason, wait_hint = "", None
