@@ -208,6 +208,8 @@ def _write_run(run: list[tuple[Delivery, Planned]], batch: Batch) -> None:
         raise
     except Exception:
         logger.warning("a set-based write of %d deliveries failed; applying each", len(run))
+        answered = []
+    if not answered:  # outside the handler, so each error is reported as its own
         for delivery, _ in run:
             _apply(delivery, batch)
         return
