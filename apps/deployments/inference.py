@@ -135,17 +135,31 @@ def infer_intermediate_commits(*, deployment_ids: list[int]) -> int:
     one's lane (whose previous deployment may have just changed) and of the deployments whose
     ranges hold the commits they list; returns how many deployments changed. Their metric days
     are marked dirty."""
+    # Each written deployment with the next one of its lane (`next_deployment`), one query.
+    following = (
+        Deployment.objects.filter(
+            project_id=OuterRef("project_id"),
+            environment=OuterRef("environment"),
+            repository_id=OuterRef("repository_id"),
+            result=_SUCCESS,
+            finished_at__gt=OuterRef("finished_at"),
+        )
+        .exclude(commit_sha="")
+        .exclude(pk=OuterRef("pk"))
+        .order_by("finished_at", "external_id", "pk")
+        .values("pk")[:1]
+    )
     written = list(
         Deployment.objects.filter(
             pk__in=deployment_ids, repository__isnull=False, finished_at__isnull=False
-        ).select_related("project")
+        )
+        .annotate(following_id=Subquery(following))
+        .select_related("project")
     )
-    affected: dict[int, Deployment] = {}
-    for deployment in written:
+    affected: dict[int, Deployment] = {deployment.pk: deployment for deployment in written}
+    next_ids = {d.following_id for d in written if d.following_id is not None} - set(affected)
+    for deployment in Deployment.objects.filter(pk__in=next_ids).select_related("project"):
         affected[deployment.pk] = deployment
-        following = next_deployment(deployment=deployment)
-        if following is not None:
-            affected.setdefault(following.pk, following)
     listed = DeploymentCommit.objects.filter(deployment_id__in=deployment_ids, inferred=False)
     for project_id in {deployment.project_id for deployment in written}:
         commit_ids = listed.filter(deployment__project_id=project_id).values_list(
@@ -172,8 +186,9 @@ def infer_for_changes(*, project_id: int, changes: Sequence[ChangeRow]) -> int:
 
 
 def _decide(deployments: Iterable[Deployment]) -> int:
+    targets = list(deployments)
     changed = 0
-    for target in deployments:
+    for target in _may_infer(targets):
         if _infer(target):
             changed += 1
             mark_dirty(
@@ -182,6 +197,28 @@ def _decide(deployments: Iterable[Deployment]) -> int:
                 instants=[target.finished_at],
             )
     return changed
+
+
+def _may_infer(deployments: list[Deployment]) -> list[Deployment]:
+    """Those of `deployments` `_infer` can change, from one read of their commit sets: a
+    deployment that lists more than its head commit and holds no inferred commit has none to
+    gain or lose (most deployments), so it is not decided one query at a time."""
+    listed: dict[int, list[str]] = {}
+    holds_inferred: set[int] = set()
+    rows = DeploymentCommit.objects.filter(
+        deployment_id__in=[d.pk for d in deployments]
+    ).values_list("deployment_id", "inferred", "commit__sha")
+    for deployment_id, inferred, sha in rows:
+        if inferred:
+            holds_inferred.add(deployment_id)
+        else:
+            listed.setdefault(deployment_id, []).append(sha)
+    return [
+        d
+        for d in deployments
+        if d.pk in holds_inferred
+        or (d.result == _SUCCESS and listed.get(d.pk, []) == [d.commit_sha])
+    ]
 
 
 def _holding(*, project_id: int, commit_ids: Sequence[int]) -> list[Deployment]:

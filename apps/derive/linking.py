@@ -19,6 +19,7 @@ commit message. It closes the incident at its finish time and is recorded as `re
 """
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,36 +103,60 @@ def link_incidents(*, issue_ids: Iterable[int]) -> int:
 
 def relink_for_deployments(*, deployment_ids: Iterable[int]) -> int:
     """Decide again the incidents that arriving deployments may concern: those linked to them,
-    those in their link window, and those whose explicit reference names them."""
+    those in their link window, and those whose explicit reference names them. A few queries
+    per project, however many deployments arrived."""
+    deployments = list(
+        Deployment.objects.filter(pk__in=list(deployment_ids)).select_related("project")
+    )
+    shas: dict[int, set[str]] = {d.pk: {d.commit_sha.lower()} for d in deployments}
+    for deployment_id, sha in DeploymentCommit.objects.filter(
+        deployment_id__in=list(shas)
+    ).values_list("deployment_id", "commit__sha"):
+        shas[deployment_id].add(sha.lower())
     candidates: set[int] = set()
-    for deployment in Deployment.objects.filter(pk__in=list(deployment_ids)).select_related(
-        "project"
-    ):
-        incidents = Issue.objects.filter(project_id=deployment.project_id, is_incident=True)
-        candidates.update(incidents.filter(deployment=deployment).values_list("pk", flat=True))
-        if deployment.finished_at is not None:
-            window_end = deployment.finished_at + deployment.project.incident_link_window
-            candidates.update(
-                incidents.filter(
-                    link_method__in=PENDING,
-                    created_at__gt=deployment.finished_at,
-                    created_at__lte=window_end,
-                ).values_list("pk", flat=True)
+    by_project: dict[int, list[Deployment]] = {}
+    for deployment in deployments:
+        by_project.setdefault(deployment.project_id, []).append(deployment)
+    for project_id, group in by_project.items():
+        incidents = Issue.objects.filter(project_id=project_id, is_incident=True)
+        candidates.update(
+            incidents.filter(deployment_id__in=[d.pk for d in group]).values_list("pk", flat=True)
+        )
+        candidates.update(_in_windows(group, incidents.filter(link_method__in=PENDING)))
+        candidates.update(
+            _naming(
+                names={name for d in group for name in (d.external_id, str(d.pk))},
+                shas={sha for d in group for sha in shas[d.pk]} - {""},
+                incidents=incidents.filter(link_method__in=BY_NAME),
             )
-        candidates.update(_naming(deployment, incidents.filter(link_method__in=BY_NAME)))
+        )
     return link_incidents(issue_ids=candidates)
 
 
-def _naming(deployment: Deployment, incidents: QuerySet[Issue]) -> set[int]:
-    """Incidents whose payload reference or root-cause line names `deployment`."""
+def _in_windows(deployments: list[Deployment], incidents: QuerySet[Issue]) -> set[int]:
+    """Incidents created within the link window after one of `deployments` (one project's)
+    finished: (finished_at, finished_at + window]."""
+    finishes = sorted(d.finished_at for d in deployments if d.finished_at is not None)
+    if not finishes:
+        return set()
+    window = deployments[0].project.incident_link_window
+    rows = incidents.filter(
+        created_at__gt=finishes[0], created_at__lte=finishes[-1] + window
+    ).values_list("pk", "created_at")
+    # The latest finish before the incident was created decides whether one window holds it.
+    return {
+        pk
+        for pk, created_at in rows
+        if (i := bisect_left(finishes, created_at)) and created_at - finishes[i - 1] <= window
+    }
+
+
+def _naming(*, names: set[str], shas: set[str], incidents: QuerySet[Issue]) -> set[int]:
+    """Incidents whose payload reference or root-cause line names one of the deployments
+    (`names`: their ids; `shas`: the commits they hold, lower-cased)."""
     explicit = incidents.filter(
         ~Q(caused_by_ref="") | Q(description__icontains="root cause")
     ).values_list("pk", "caused_by_ref", "description")
-    shas = {deployment.commit_sha.lower()} | {
-        sha.lower() for sha in deployment.deployment_commits.values_list("commit__sha", flat=True)
-    }
-    shas.discard("")
-    names = {deployment.external_id, str(deployment.pk)}
     found = set()
     for pk, ref, description in explicit:
         wanted = [ref.strip(), root_cause_sha(description)]

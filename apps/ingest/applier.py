@@ -200,10 +200,7 @@ def _write_run(run: list[tuple[Delivery, Planned]], batch: Batch) -> None:
                 _answered(delivery, planned.answer(outcome))
                 for (delivery, planned), outcome in zip(run, outcomes, strict=True)
             ]
-            Delivery.objects.bulk_update(
-                answered,
-                ANSWER_FIELDS,
-            )
+            services.save_answers(deliveries=answered, fields=ANSWER_FIELDS)
     except (OperationalError, InterfaceError):
         raise
     except Exception:
