@@ -4,18 +4,17 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 
 from apps.events.models import LifecycleEvent, Trigger
-from apps.events.patterns import matches_any, segment_regex
+from apps.events.patterns import segment_regex
 
 
-def active_triggers_for(*, event: LifecycleEvent) -> list[Trigger]:
-    """Active triggers whose scope holds the event (its project, its connection, or
-    installation-wide) and with a pattern matching its name. Triggers are few and
-    admin-managed, so the patterns are matched in Python rather than in SQL."""
-    in_scope = Q(all_projects=True) | Q(project_id=event.project_id)
-    if event.connection_id is not None:
-        in_scope |= Q(connections=event.connection_id)
-    candidates = Trigger.objects.filter(in_scope, is_active=True).distinct().order_by("pk")
-    return [t for t in candidates if matches_any(t.patterns, event.name)]
+def triggers_in_scope(*, project_id: int, connection_id: int | None) -> list[Trigger]:
+    """Active triggers whose scope holds a project's or a connection's events, or that are
+    installation-wide. Triggers are few and admin-managed, so callers match their patterns
+    in Python rather than in SQL (`patterns.matches_any`)."""
+    in_scope = Q(all_projects=True) | Q(project_id=project_id)
+    if connection_id is not None:
+        in_scope |= Q(connections=connection_id)
+    return list(Trigger.objects.filter(in_scope, is_active=True).distinct().order_by("pk"))
 
 
 @dataclass(frozen=True)

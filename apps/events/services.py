@@ -7,6 +7,7 @@ delivered twice (broker redelivery, reconciliation) never sends the same attempt
 """
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,8 +21,8 @@ from apps.connections.models import Connection, Project
 from apps.core.tasks import enqueue_on_commit
 from apps.events import outgoing, vocabulary
 from apps.events.models import LifecycleEvent, Trigger, TriggerDelivery, TriggerDeliveryStatus
-from apps.events.patterns import parse_all
-from apps.events.selectors import active_triggers_for
+from apps.events.patterns import matches_any, parse_all
+from apps.events.selectors import triggers_in_scope
 from apps.events.targets import validate_target
 
 Status = TriggerDeliveryStatus
@@ -102,21 +103,41 @@ def _event_columns(connection: Connection, spec: EventSpec) -> dict[str, Any]:
 def dispatch_event(*, event_id: int) -> list[int]:
     """Create the deliveries of one event to its matching triggers (once, however often it
     runs) and return the ids of those never attempted yet."""
+    return dispatch_events(event_ids=[event_id])
+
+
+def dispatch_events(*, event_ids: Sequence[int]) -> list[int]:
+    """`dispatch_event` for many events at once: the triggers in scope are read once per
+    project and connection, not once per event (an applier batch records hundreds)."""
     with transaction.atomic():
-        event = LifecycleEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None:
-            return []
-        if event.dispatched_at is None:
-            triggers = active_triggers_for(event=event)
-            TriggerDelivery.objects.bulk_create(
-                [TriggerDelivery(trigger=trigger, event=event) for trigger in triggers],
-                ignore_conflicts=True,
-            )
-            LifecycleEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
+        events = list(
+            LifecycleEvent.objects.select_for_update()
+            .filter(pk__in=list(event_ids), dispatched_at__isnull=True)
+            .order_by("pk")
+        )
+        scopes: dict[tuple[int, int | None], list[Trigger]] = {}
+        deliveries = []
+        for event in events:
+            scope = (event.project_id, event.connection_id)
+            if scope not in scopes:
+                scopes[scope] = triggers_in_scope(
+                    project_id=event.project_id, connection_id=event.connection_id
+                )
+            deliveries += [
+                TriggerDelivery(trigger=trigger, event=event)
+                for trigger in scopes[scope]
+                if matches_any(trigger.patterns, event.name)
+            ]
+        TriggerDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        LifecycleEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+            dispatched_at=timezone.now()
+        )
     return list(
         TriggerDelivery.objects.filter(
-            event_id=event_id, status=Status.PENDING, attempts=0
-        ).values_list("pk", flat=True)
+            event_id__in=list(event_ids), status=Status.PENDING, attempts=0
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 

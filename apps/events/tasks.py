@@ -18,12 +18,10 @@ def dispatch_event(self: Any, event_id: int) -> int:
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def dispatch_events(self: Any, event_ids: list[int]) -> int:
     """`dispatch_event` for the events one applier batch recorded; safe to run twice."""
-    sent = 0
-    for event_id in event_ids:
-        for delivery_id in services.dispatch_event(event_id=event_id):
-            send_now(deliver_trigger, delivery_id, 1)
-            sent += 1
-    return sent
+    delivery_ids = services.dispatch_events(event_ids=event_ids)
+    for delivery_id in delivery_ids:
+        send_now(deliver_trigger, delivery_id, 1)
+    return len(delivery_ids)
 
 
 # Retries are decided by services.record_attempt from the delivery's own counters (they survive
