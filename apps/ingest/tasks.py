@@ -52,17 +52,19 @@ def after_ingest_batch(self, delivery_ids: list[int]) -> None:  # type: ignore[n
         )
 
 
-def kick_applier() -> None:
+def kick_applier() -> bool:
     """Make sure an applier run will see the deliveries committed so far: queue one unless
-    one is queued and not yet started (one cache round trip in the common case)."""
+    one is queued and not yet started (one cache round trip in the common case). False when
+    no run could be queued (the broker is down)."""
     try:
         queued = not cache.add(APPLIER_QUEUED, 1, timeout=30)
     except Exception:  # the cache is down: queue anyway; appliers are safe to run at once
         queued = False
-    if not queued and not send_now(apply_deliveries):
-        # No broker: the beat schedule's run, or the next request, applies them.
-        with contextlib.suppress(Exception):
-            cache.delete(APPLIER_QUEUED)
+    if queued or send_now(apply_deliveries):
+        return True
+    with contextlib.suppress(Exception):
+        cache.delete(APPLIER_QUEUED)
+    return False
 
 
 @shared_task(

@@ -12,8 +12,9 @@ class Kicks:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self) -> None:
+    def __call__(self) -> bool:
         self.count += 1
+        return True  # queued: an applier run will see the delivery
 
 
 @pytest.fixture

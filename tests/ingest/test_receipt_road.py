@@ -153,3 +153,20 @@ def test_a_retry_of_a_pending_delivery_gets_its_receipt_again(api, production_ro
     assert again["Idempotent-Replayed"] == "true"
     assert apply_all() == 1
     assert Deployment.objects.count() == 1
+
+
+def test_with_the_broker_unreachable_the_request_applies_the_delivery_itself(
+    api, production_road, monkeypatch
+):
+    from apps.ingest import tasks
+
+    monkeypatch.setattr(tasks, "kick_applier", lambda: False)  # no run could be queued
+    connection, auth = devlake()
+
+    response = api.post(
+        f"/api/v1/connections/{connection.pk}/deployments", data=DEPLOYMENT, format="json", **auth
+    )
+
+    assert response.status_code == 201
+    assert response.json()["id"] == Deployment.objects.get().pk
+    assert Delivery.objects.get().status == DeliveryStatus.ACCEPTED
