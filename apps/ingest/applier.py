@@ -251,14 +251,7 @@ def _apply(delivery: Delivery, batch: Batch) -> None:
             outcome = receiver.handle(
                 connection=delivery.connection, payload=payload, inbound=inbound
             )
-            services.mark_answered(
-                delivery=delivery,
-                status=DeliveryStatus.DUPLICATE if outcome.duplicate else DeliveryStatus.ACCEPTED,
-                response_status=outcome.status_code,
-                response_body=outcome.body,
-                effects=outcome.effects,
-                readings=outcome.readings or None,
-            )
+            services.record_outcome(delivery=delivery, outcome=outcome)
     except (OperationalError, InterfaceError):
         raise  # the database, not the delivery: the whole batch is tried again
     except Exception as exc:

@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+from datetime import datetime
 from functools import partial
 from typing import Any, overload
 
@@ -50,15 +51,7 @@ def receive(
         query=dict(query),
         body=body,
     )
-    record = partial(
-        services.record_delivery,
-        route=receiver.route,
-        params=params,
-        headers=headers,
-        query=query,
-        body=body,
-        received_at=inbound.received_at,
-    )
+    record = _recorder(receiver, params, headers, query, body, received_at=inbound.received_at)
     known: dict[str, Any] = {}  # what is known of the sender when a step refuses
     try:
         _refuse_nul(inbound)
@@ -228,15 +221,29 @@ def refuse(
     error: Exception,
 ) -> Response:
     """Answer a request refused before its body was read (too large); it is still recorded."""
-    record = partial(
+    return _refused(
+        error, receiver=receiver, record=_recorder(receiver, params, headers, query, b""), known={}
+    )
+
+
+def _recorder(
+    receiver: Receiver,
+    params: Mapping[str, Any],
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+    received_at: datetime | None = None,
+) -> Callable[..., Delivery]:
+    """`record(**answered)` stores this request, with what is known of it by then."""
+    return partial(
         services.record_delivery,
         route=receiver.route,
         params=params,
         headers=headers,
         query=query,
-        body=b"",
+        body=body,
+        received_at=received_at,
     )
-    return _refused(error, receiver=receiver, record=record, known={})
 
 
 def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Response:
@@ -300,14 +307,7 @@ def _process_now(
     try:
         with transaction.atomic():
             outcome = receiver.handle(connection=connection, payload=payload, inbound=inbound)
-            services.mark_answered(
-                delivery=delivery,
-                status=DeliveryStatus.DUPLICATE if outcome.duplicate else DeliveryStatus.ACCEPTED,
-                response_status=outcome.status_code,
-                response_body=outcome.body,
-                effects=outcome.effects,
-                readings=outcome.readings or None,
-            )
+            services.record_outcome(delivery=delivery, outcome=outcome)
             if outcome.effects:
                 from apps.ingest.tasks import after_ingest
 

@@ -1,7 +1,7 @@
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Field
@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.ingest.redaction import redact_headers, redact_query, redact_text
+
+if TYPE_CHECKING:
+    from apps.ingest.receivers import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +159,18 @@ def record_failure(*, delivery: Delivery, exc: Exception) -> None:
         )
     except Exception:
         logger.warning("could not mark delivery %s failed", delivery.pk)
+
+
+def record_outcome(*, delivery: Delivery, outcome: "Outcome") -> None:
+    """The delivery was applied with this outcome: accepted, or a duplicate of what is stored."""
+    mark_answered(
+        delivery=delivery,
+        status=DeliveryStatus.DUPLICATE if outcome.duplicate else DeliveryStatus.ACCEPTED,
+        response_status=outcome.status_code,
+        response_body=outcome.body,
+        effects=outcome.effects,
+        readings=outcome.readings or None,
+    )
 
 
 def mark_processed(*, delivery_id: int) -> None:
