@@ -7,6 +7,7 @@ from django.test import Client
 from django.views.debug import ExceptionReporter, technical_500_response
 
 from apps.ingest.models import Delivery
+from apps.integrations import outcomes
 from apps.integrations.native import receivers as native_receivers
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,7 @@ def crash(monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(native_receivers, "upsert_deployment", upsert)
+    monkeypatch.setattr(outcomes, "upsert_deployments", upsert)  # the applier's set-based road
 
 
 def post(sender):
