@@ -3,7 +3,7 @@ from django.db import models
 
 class DeliveryStatus(models.TextChoices):
     RECEIVED = "received", "Received (not yet answered)"
-    PENDING = "pending", "Accepted, waiting for the applier"
+    PENDING = "pending", "Pending (accepted, waiting for the applier)"
     ACCEPTED = "accepted", "Accepted"
     DUPLICATE = "duplicate", "Duplicate"
     REJECTED = "rejected", "Rejected"

@@ -46,6 +46,7 @@ def delivery_panel_context(*, connection: Connection) -> dict[str, Any]:
             (status.label.split(" (")[0].lower(), summary.last_24h.get(status.value, 0))
             for status in (
                 DeliveryStatus.ACCEPTED,
+                DeliveryStatus.PENDING,
                 DeliveryStatus.DUPLICATE,
                 DeliveryStatus.REJECTED,
             )
@@ -59,7 +60,12 @@ def delivery_panel_context(*, connection: Connection) -> dict[str, Any]:
 
 
 def _counts(summary: DeliverySummary) -> list[tuple[str, int]]:
-    statuses = (DeliveryStatus.ACCEPTED, DeliveryStatus.DUPLICATE, DeliveryStatus.REJECTED)
+    statuses = (
+        DeliveryStatus.ACCEPTED,
+        DeliveryStatus.PENDING,
+        DeliveryStatus.DUPLICATE,
+        DeliveryStatus.REJECTED,
+    )
     return [(status.value, summary.last_24h.get(status.value, 0)) for status in statuses]
 
 
