@@ -23,6 +23,7 @@ from apps.deployments.models import (
     DeploymentResult,
     Repository,
 )
+from apps.deployments.resolutions import refresh_resolved_keys
 from apps.events.services import record_event
 from apps.marks.services import mark_dirty
 
@@ -179,6 +180,8 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
             repositories=repositories,
             is_new=created,
         )
+        # Its `resolves` and commit messages were just written: its keys follow them.
+        refresh_resolved_keys(deployment_ids=[deployment.pk])
         result = UpsertResult(
             deployment=deployment,
             created=created,
