@@ -19,6 +19,7 @@ commit message. It closes the incident at its finish time and is recorded as `re
 """
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,18 @@ from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
+from apps.deployments.models import (
+    KEY_MAX_LENGTH,
+    Deployment,
+    DeploymentCommit,
+    DeploymentResult,
+    ResolvedKey,
+)
+
+# What a deployment resolves is the deployments layer's, stored as ResolvedKey rows when it is
+# written; re-exported for the readers that looked for it here.
+from apps.deployments.resolutions import RESOLVING_WORDS as RESOLVING_WORDS
+from apps.deployments.resolutions import resolved_keys as resolved_keys
 from apps.issues.models import Issue, IssueStatus, LinkMethod, PersonLink
 from apps.issues.services import close_issue
 from apps.marks.services import mark_dirty
@@ -35,9 +47,6 @@ from apps.marks.services import mark_dirty
 PRODUCTION = "PRODUCTION"
 MIN_SHA_PREFIX = 7
 ROOT_CAUSE = re.compile(r"(?im)^[\s>*_-]*root[ _-]?cause\s*:\s*`?([0-9a-f]{7,64})\b")
-RESOLVING_WORDS = re.compile(
-    r"(?i)\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\b\s*:?\s+#?([A-Za-z][A-Za-z0-9_]*-\d+|\d+)\b"
-)
 SHA = re.compile(r"(?i)^[0-9a-f]{7,128}$")
 PENDING = [LinkMethod.NONE, LinkMethod.WINDOW]  # explicit references may still resolve
 # A sha names the earliest deployment shipping it, which may arrive after a later one did.
@@ -227,33 +236,24 @@ def _mark_relinked(issue: Issue, *, old: Deployment | None, new: Deployment | No
 # --- resolution ----------------------------------------------------------------------------
 
 
-def resolved_keys(deployment: Deployment) -> set[str]:
-    """Issue keys a deployment says it resolves (upper-cased): its `resolves` list and the
-    `fixes|closes|resolves KEY` phrases of its commit messages."""
-    keys = {str(key).strip().upper() for key in deployment.resolves or []}
-    messages = deployment.deployment_commits.values_list("message", "commit__message")
-    for own, commit_message in messages:
-        for text in (own, commit_message):
-            keys.update(match.upper() for match in RESOLVING_WORDS.findall(text or ""))
-    keys.discard("")
-    return keys
-
-
 def resolve_for_deployments(*, deployment_ids: Iterable[int]) -> int:
     """Close the incidents arriving deployments resolve; returns how many incidents changed."""
-    candidates: set[int] = set()
-    for deployment in Deployment.objects.filter(pk__in=list(deployment_ids)):
-        candidates.update(Issue.objects.filter(resolved_by=deployment).values_list("pk", flat=True))
-        keys = resolved_keys(deployment)
-        if keys:
-            named = Q()
-            for key in keys:
-                named |= Q(issue_key__iexact=key)
-            candidates.update(
-                Issue.objects.filter(
-                    named, project_id=deployment.project_id, is_incident=True
-                ).values_list("pk", flat=True)
+    ids = list(deployment_ids)
+    candidates = set(Issue.objects.filter(resolved_by__in=ids).values_list("pk", flat=True))
+    keys: dict[int, set[str]] = defaultdict(set)
+    for project_id, key in ResolvedKey.objects.filter(deployment_id__in=ids).values_list(
+        "project_id", "key"
+    ):
+        keys[project_id].add(key)
+    for project_id, named_keys in keys.items():
+        named = Q()
+        for key in sorted(named_keys):
+            named |= Q(issue_key__iexact=key)
+        candidates.update(
+            Issue.objects.filter(named, project_id=project_id, is_incident=True).values_list(
+                "pk", flat=True
             )
+        )
     return resolve_incidents(issue_ids=candidates)
 
 
@@ -284,27 +284,22 @@ def resolve_incidents(*, issue_ids: Iterable[int]) -> int:
 
 def resolving_deployment(issue: Issue) -> Deployment | None:
     """The earliest successful production deployment after `issue` was created that says it
-    resolves it."""
-    key = issue.issue_key.strip()
-    if not key:
+    resolves it: one probe of the stored keys."""
+    key = issue.issue_key.strip().upper()
+    if not key or len(key) > KEY_MAX_LENGTH:
         return None
-    candidates = (
+    return (
         Deployment.objects.filter(
-            Q(resolves__icontains=key)
-            | Q(deployment_commits__message__icontains=key)
-            | Q(deployment_commits__commit__message__icontains=key),
+            resolved_keys__project_id=issue.project_id,
+            resolved_keys__key=key,
             project_id=issue.project_id,
             environment=PRODUCTION,
             result=DeploymentResult.SUCCESS,
             finished_at__gte=issue.created_at,
         )
-        .distinct()
         .order_by("finished_at", "external_id")
+        .first()
     )
-    for deployment in candidates:  # usually one; the text match above may over-select
-        if key.upper() in resolved_keys(deployment):
-            return deployment
-    return None
 
 
 def _replace_resolver(issue: Issue, resolver: Deployment | None) -> None:
