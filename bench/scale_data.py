@@ -8,7 +8,8 @@ FAILURE; a few rollbacks and hotfixes, each remediating the deployment before it
 deployment commits (each deployment lists five; a production deployment ships what staging
 shipped before it, so a change has several deployments and lead time takes the first), and
 100,000 incidents (78% linked to the deployment the linking rules would pick, 22% unlinked, 95%
-resolved; hotfixes resolve some).
+resolved; hotfixes resolve some, listing the incident's key in `resolves`, with the key row
+ingestion stores for it: apps.deployments.resolutions).
 
 The rows follow the rules of apps.derive.linking and apps.derive.remediation, so
 `recompute_metrics --all` decides the same links again. Days with data are marked dirty, as
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "dorahub_scale"
-SHAPE_VERSION = 2
+SHAPE_VERSION = 3  # 3: the resolved keys of the hotfixes are loaded
 
 PROJECTS = 50
 DEPLOYMENTS = 1_000_000
@@ -81,6 +82,7 @@ class Ids:
     deployment_commit: int = 0
     issue: int = 0
     remediation: int = 0
+    resolved_key: int = 0
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Rows:
     deployment_commits: io.StringIO = field(default_factory=io.StringIO)
     remediations: io.StringIO = field(default_factory=io.StringIO)
     issues: io.StringIO = field(default_factory=io.StringIO)
+    resolved_keys: io.StringIO = field(default_factory=io.StringIO)
 
 
 class Project:
@@ -206,7 +209,13 @@ class Project:
         shipped = Shipped(pk, external_id, finished, head, commits)
         if hotfix:
             self.hotfixes.append(shipped)
-            resolves = json.dumps([self.hotfix_key(len(self.hotfixes))])
+            key = self.hotfix_key(len(self.hotfixes))
+            resolves = json.dumps([key])
+            # The row upsert_deployment stores for it (upper-cased, as keys_in gives it).
+            self.ids.resolved_key += 1
+            self.rows.resolved_keys.write(
+                f"{self.ids.resolved_key}\t{key.upper()}\t{pk}\t{self.pk}\n"
+            )
         self.rows.deployments.write(
             f"{pk}\t{ts(finished)}\t{ts(finished)}\t{external_id}\t"
             f"deploy {slug_of(self.index)}/repo-{repository} #{number}\t{environment}\t{result}\t"
@@ -344,6 +353,7 @@ COLUMNS = {
         "id, ref_name, name, message, commit_id, deployment_id, repository_id, inferred"
     ),
     "deployments_deployment_remediates": "id, from_deployment_id, to_deployment_id",
+    "deployments_resolvedkey": "id, key, deployment_id, project_id",
     "issues_issue": (
         "id, created, modified, issue_key, title, description, url, type, is_incident, status, "
         "original_status, priority, severity, component, service, created_at, updated_at, "
@@ -357,9 +367,17 @@ TABLE_OF = {
     "deployment_commits": "deployments_deploymentcommit",
     "remediations": "deployments_deployment_remediates",
     "issues": "issues_issue",
+    "resolved_keys": "deployments_resolvedkey",
 }
 # Loaded in this order so a row only names rows already there.
-LOAD_ORDER = ("commits", "deployments", "deployment_commits", "remediations", "issues")
+LOAD_ORDER = (
+    "commits",
+    "deployments",
+    "deployment_commits",
+    "resolved_keys",
+    "remediations",
+    "issues",
+)
 
 
 def psql(sql: str, database: str = "postgres") -> str:
@@ -510,6 +528,7 @@ def load(*, scale: float, log=print) -> dict:
             "commits": ids.commit,
             "incidents": ids.issue,
             "remediations": ids.remediation,
+            "resolved_keys": ids.resolved_key,
         },
     }
 
