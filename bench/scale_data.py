@@ -221,7 +221,7 @@ class Project:
             f"deploy {slug_of(self.index)}/repo-{repository} #{number}\t{environment}\t{result}\t"
             f"{self.services[repository]}\tmain\t{head}\t{number}\t{ts(started)}\t{ts(started)}\t"
             f"{ts(finished)}\t{'t' if rollback else 'f'}\t{'t' if hotfix else 'f'}\t{resolves}\t\t"
-            f"{self.connection_id}\t{self.pk}\t{self.repositories[repository]}\n"
+            f"{self.connection_id}\t{self.pk}\t{self.repositories[repository]}\t\n"
         )
         for commit in commits:
             self.ids.deployment_commit += 1
@@ -333,7 +333,7 @@ class Project:
             f"{key}: checkout errors\t\t\tINCIDENT\tt\t{status}\t{status}\t\t\t\t{service}\t"
             f"{ts(created)}\t{ts(resolved or created)}\t{ts(resolved)}\t{{}}\t{ref}\t{method}\t\t"
             f"{self.connection_id}\t{cause.pk if cause else NULL}\t{self.pk}\t{NULL}\t"
-            f"{resolved_by if resolved_by else NULL}\n"
+            f"{resolved_by if resolved_by else NULL}\t\n"
         )
 
 
@@ -343,7 +343,7 @@ COLUMNS = {
     "deployments_deployment": (
         "id, created, modified, external_id, name, environment, result, service, ref_name, "
         "commit_sha, pipeline_id, created_at, started_at, finished_at, is_rollback, is_hotfix, "
-        "resolves, payload_digest, connection_id, project_id, repository_id"
+        "resolves, payload_digest, connection_id, project_id, repository_id, rework_decision"
     ),
     "deployments_commit": (
         "id, sha, message, service, authored_at, reported_at, start_at, merged_at, project_id, "
@@ -358,7 +358,7 @@ COLUMNS = {
         "id, created, modified, issue_key, title, description, url, type, is_incident, status, "
         "original_status, priority, severity, component, service, created_at, updated_at, "
         "resolved_at, extra, caused_by_ref, link_method, payload_digest, connection_id, "
-        "deployment_id, project_id, repository_id, resolved_by_id"
+        "deployment_id, project_id, repository_id, resolved_by_id, person_link"
     ),
 }
 TABLE_OF = {
