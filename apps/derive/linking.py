@@ -92,8 +92,10 @@ def decide_link(issue: Issue) -> Link:
 def link_incidents(*, issue_ids: Iterable[int]) -> int:
     """Decide the cause of each incident again and store it; returns how many changed."""
     changed = 0
+    # Only the project is read on every incident (its link window); the deployments are read
+    # when a person linked one or the link changes, and joining them would cost every incident.
     incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True).select_related(
-        "project", "deployment", "person_deployment"
+        "project"
     )
     for issue in incidents:
         link = decide_link(issue)
@@ -222,15 +224,14 @@ def _by_window(issue: Issue) -> Deployment | None:
 def _mark_relinked(issue: Issue, *, old: Deployment | None, new: Deployment | None) -> None:
     """Whether the old and new deployments failed, and the incident's environment, changed."""
     instants = [t for t in (issue.created_at, issue.resolved_at) if t is not None]
+    by_environment: dict[str, list[datetime]] = {}  # one write per environment, not per instant
     for deployment in (old, new):
         environment = deployment.environment if deployment is not None else PRODUCTION
-        mark_dirty(project=issue.project, environment=environment, instants=instants)
+        by_environment.setdefault(environment, []).extend(instants)
         if deployment is not None and deployment.finished_at is not None:
-            mark_dirty(
-                project=issue.project,
-                environment=deployment.environment,
-                instants=[deployment.finished_at],
-            )
+            by_environment.setdefault(deployment.environment, []).append(deployment.finished_at)
+    for environment, marked in by_environment.items():
+        mark_dirty(project=issue.project, environment=environment, instants=marked)
 
 
 # --- resolution ----------------------------------------------------------------------------
@@ -260,9 +261,9 @@ def resolve_for_deployments(*, deployment_ids: Iterable[int]) -> int:
 def resolve_incidents(*, issue_ids: Iterable[int]) -> int:
     """Give each incident its resolving deployment (or none) and close it if still open."""
     changed = 0
-    incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True).select_related(
-        "project", "connection", "deployment", "resolved_by"
-    )
+    # Nothing related is read unless the resolver changed: most incidents keep theirs, and the
+    # joins cost more than the few lookups of one that changed.
+    incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True)
     for issue in incidents:
         resolver = resolving_deployment(issue)
         if resolver is None and issue.resolved_by_id is None:
