@@ -20,7 +20,7 @@ commit message. It closes the incident at its finish time and is recorded as `re
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -263,9 +263,13 @@ def resolve_incidents(*, issue_ids: Iterable[int]) -> int:
     changed = 0
     # Nothing related is read unless the resolver changed: most incidents keep theirs, and the
     # joins cost more than the few lookups of one that changed.
-    incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True)
+    incidents = list(Issue.objects.filter(pk__in=list(issue_ids), is_incident=True))
+    keyed = _keys_with_rows(incidents)
     for issue in incidents:
-        resolver = resolving_deployment(issue)
+        # An incident whose key no deployment names has no resolver: no probe needed (most
+        # incidents of a project's rederive).
+        named = (issue.project_id, _probe_key(issue)) in keyed
+        resolver = resolving_deployment(issue) if named else None
         if resolver is None and issue.resolved_by_id is None:
             continue
         if resolver is not None and resolver.pk == issue.resolved_by_id and issue.resolved_at:
@@ -283,11 +287,31 @@ def resolve_incidents(*, issue_ids: Iterable[int]) -> int:
     return changed
 
 
+def _probe_key(issue: Issue) -> str:
+    """The stored form of the incident's key ("" when no deployment can name it)."""
+    key = issue.issue_key.strip().upper()
+    return key if len(key) <= KEY_MAX_LENGTH else ""
+
+
+def _keys_with_rows(incidents: Sequence[Issue]) -> set[tuple[int, str]]:
+    """(project, key) of the incidents whose key some deployment names, in one query."""
+    keys = {_probe_key(issue) for issue in incidents} - {""}
+    if not keys:
+        return set()
+    return set(
+        ResolvedKey.objects.filter(
+            project_id__in={issue.project_id for issue in incidents}, key__in=keys
+        )
+        .values_list("project_id", "key")
+        .distinct()
+    )
+
+
 def resolving_deployment(issue: Issue) -> Deployment | None:
     """The earliest successful production deployment after `issue` was created that says it
     resolves it: one probe of the stored keys."""
-    key = issue.issue_key.strip().upper()
-    if not key or len(key) > KEY_MAX_LENGTH:
+    key = _probe_key(issue)
+    if not key:
         return None
     return (
         Deployment.objects.filter(
