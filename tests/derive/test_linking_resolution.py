@@ -168,3 +168,16 @@ def test_finding_the_resolving_deployment_is_one_query_however_many_deployments(
 
     with django_assert_max_num_queries(1):
         assert resolving_deployment(incident) == fix
+
+
+def test_deciding_many_incidents_that_no_deployment_names_costs_two_queries(
+    post, sender, django_assert_max_num_queries
+):
+    from apps.derive.linking import resolve_incidents
+    from tests.factories import IssueFactory
+
+    post.deploy("fix", hours=2, resolves=["OPS-1"])  # names another key
+    incidents = IssueFactory.create_batch(30, connection=sender.connection)
+
+    with django_assert_max_num_queries(2):  # the incidents, then which keys have rows
+        assert resolve_incidents(issue_ids=[i.pk for i in incidents]) == 0
