@@ -15,8 +15,9 @@ hotfix), times per incident:
   holds the answers) and just arrived (stored unlinked and without a resolver, so the link and
   any resolution are written; rolled back after each run).
 
-Both lookups must agree on every incident. Prints p50/p95 per incident and exits non-zero on a
-disagreement. The database is dropped at the end unless --keep.
+Both lookups must agree on every incident. Prints p50/p95 per incident (also written to
+bench/results/resolving.json) and exits non-zero on a disagreement. The database is dropped at
+the end unless --keep.
 """
 
 import argparse
@@ -153,6 +154,9 @@ def main() -> None:
         "answers differing from the loaded resolved_by": wrong,
     }
     print(json.dumps(result, indent=2))
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "resolving.json").write_text(json.dumps(result, indent=2))
     if not args.keep:
         scale_data.drop_database()
     if disagree or wrong:
