@@ -8,7 +8,8 @@ FAILURE; a few rollbacks and hotfixes, each remediating the deployment before it
 deployment commits (each deployment lists five; a production deployment ships what staging
 shipped before it, so a change has several deployments and lead time takes the first), and
 100,000 incidents (78% linked to the deployment the linking rules would pick, 22% unlinked, 95%
-resolved; hotfixes resolve some).
+resolved; hotfixes resolve some, listing the incident's key in `resolves`, with the key row
+ingestion stores for it: apps.deployments.resolutions).
 
 The rows follow the rules of apps.derive.linking and apps.derive.remediation, so
 `recompute_metrics --all` decides the same links again. Days with data are marked dirty, as
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "dorahub_scale"
-SHAPE_VERSION = 2
+SHAPE_VERSION = 3  # 3: the resolved keys of the hotfixes are loaded
 
 PROJECTS = 50
 DEPLOYMENTS = 1_000_000
@@ -81,6 +82,7 @@ class Ids:
     deployment_commit: int = 0
     issue: int = 0
     remediation: int = 0
+    resolved_key: int = 0
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Rows:
     deployment_commits: io.StringIO = field(default_factory=io.StringIO)
     remediations: io.StringIO = field(default_factory=io.StringIO)
     issues: io.StringIO = field(default_factory=io.StringIO)
+    resolved_keys: io.StringIO = field(default_factory=io.StringIO)
 
 
 class Project:
@@ -206,13 +209,19 @@ class Project:
         shipped = Shipped(pk, external_id, finished, head, commits)
         if hotfix:
             self.hotfixes.append(shipped)
-            resolves = json.dumps([self.hotfix_key(len(self.hotfixes))])
+            key = self.hotfix_key(len(self.hotfixes))
+            resolves = json.dumps([key])
+            # The row upsert_deployment stores for it (upper-cased, as keys_in gives it).
+            self.ids.resolved_key += 1
+            self.rows.resolved_keys.write(
+                f"{self.ids.resolved_key}\t{key.upper()}\t{pk}\t{self.pk}\n"
+            )
         self.rows.deployments.write(
             f"{pk}\t{ts(finished)}\t{ts(finished)}\t{external_id}\t"
             f"deploy {slug_of(self.index)}/repo-{repository} #{number}\t{environment}\t{result}\t"
             f"{self.services[repository]}\tmain\t{head}\t{number}\t{ts(started)}\t{ts(started)}\t"
             f"{ts(finished)}\t{'t' if rollback else 'f'}\t{'t' if hotfix else 'f'}\t{resolves}\t\t"
-            f"{self.connection_id}\t{self.pk}\t{self.repositories[repository]}\n"
+            f"{self.connection_id}\t{self.pk}\t{self.repositories[repository]}\t\n"
         )
         for commit in commits:
             self.ids.deployment_commit += 1
@@ -324,7 +333,7 @@ class Project:
             f"{key}: checkout errors\t\t\tINCIDENT\tt\t{status}\t{status}\t\t\t\t{service}\t"
             f"{ts(created)}\t{ts(resolved or created)}\t{ts(resolved)}\t{{}}\t{ref}\t{method}\t\t"
             f"{self.connection_id}\t{cause.pk if cause else NULL}\t{self.pk}\t{NULL}\t"
-            f"{resolved_by if resolved_by else NULL}\n"
+            f"{resolved_by if resolved_by else NULL}\t\n"
         )
 
 
@@ -334,7 +343,7 @@ COLUMNS = {
     "deployments_deployment": (
         "id, created, modified, external_id, name, environment, result, service, ref_name, "
         "commit_sha, pipeline_id, created_at, started_at, finished_at, is_rollback, is_hotfix, "
-        "resolves, payload_digest, connection_id, project_id, repository_id"
+        "resolves, payload_digest, connection_id, project_id, repository_id, rework_decision"
     ),
     "deployments_commit": (
         "id, sha, message, service, authored_at, reported_at, start_at, merged_at, project_id, "
@@ -344,11 +353,12 @@ COLUMNS = {
         "id, ref_name, name, message, commit_id, deployment_id, repository_id, inferred"
     ),
     "deployments_deployment_remediates": "id, from_deployment_id, to_deployment_id",
+    "deployments_resolvedkey": "id, key, deployment_id, project_id",
     "issues_issue": (
         "id, created, modified, issue_key, title, description, url, type, is_incident, status, "
         "original_status, priority, severity, component, service, created_at, updated_at, "
         "resolved_at, extra, caused_by_ref, link_method, payload_digest, connection_id, "
-        "deployment_id, project_id, repository_id, resolved_by_id"
+        "deployment_id, project_id, repository_id, resolved_by_id, person_link"
     ),
 }
 TABLE_OF = {
@@ -357,9 +367,17 @@ TABLE_OF = {
     "deployment_commits": "deployments_deploymentcommit",
     "remediations": "deployments_deployment_remediates",
     "issues": "issues_issue",
+    "resolved_keys": "deployments_resolvedkey",
 }
 # Loaded in this order so a row only names rows already there.
-LOAD_ORDER = ("commits", "deployments", "deployment_commits", "remediations", "issues")
+LOAD_ORDER = (
+    "commits",
+    "deployments",
+    "deployment_commits",
+    "resolved_keys",
+    "remediations",
+    "issues",
+)
 
 
 def psql(sql: str, database: str = "postgres") -> str:
@@ -510,6 +528,7 @@ def load(*, scale: float, log=print) -> dict:
             "commits": ids.commit,
             "incidents": ids.issue,
             "remediations": ids.remediation,
+            "resolved_keys": ids.resolved_key,
         },
     }
 

@@ -12,6 +12,7 @@ from apps.connections.models import Project
 from apps.deployments.inference import ChangeRow, infer_for_changes
 from apps.deployments.models import Commit, Deployment, Repository
 from apps.deployments.repositories import display_name, normalize_url
+from apps.deployments.resolutions import names_keys, refresh_for_commits
 from apps.marks.services import mark_dirty
 
 
@@ -46,7 +47,8 @@ def ensure_commits(
     repositories: dict[str, Repository],
     service: str = "",
 ) -> dict[str, Commit]:
-    """Create missing changes and return them by sha; never moves a known start later."""
+    """Create missing changes and return them by sha; never moves a known start later. A known
+    change's message arriving now (it had none) refreshes the keys of the deployments holding it."""
     if not refs:
         return {}
     Commit.objects.bulk_create(
@@ -67,6 +69,7 @@ def ensure_commits(
     commits = {
         c.sha: c for c in Commit.objects.filter(project=project, sha__in=[r.sha for r in refs])
     }
+    named: list[int] = []
     for ref in refs:
         commit = commits[ref.sha]
         updates: dict[str, object] = {}
@@ -74,6 +77,8 @@ def ensure_commits(
             updates["repository"] = repositories[ref.repo_url]
         if not commit.message and ref.message:
             updates["message"] = ref.message
+            if names_keys(ref.message):
+                named.append(commit.pk)
         if ref.authored_at and (commit.authored_at is None or ref.authored_at < commit.authored_at):
             updates["authored_at"] = ref.authored_at
             updates["start_at"] = Coalesce(
@@ -83,6 +88,9 @@ def ensure_commits(
             Commit.objects.filter(pk=commit.pk).update(**updates)
             if "start_at" in updates:
                 commit.refresh_from_db(fields=["start_at", "authored_at"])
+    # Deployments already shipping the change (a push arriving after the deployment) may now
+    # resolve the keys its message names.
+    refresh_for_commits(commit_ids=named)
     return commits
 
 

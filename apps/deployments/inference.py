@@ -29,6 +29,7 @@ from apps.deployments.models import (
     DeploymentCommit,
     DeploymentResult,
 )
+from apps.deployments.resolutions import refresh_resolved_keys
 from apps.marks.services import mark_dirty
 
 _SUCCESS = DeploymentResult.SUCCESS
@@ -186,17 +187,18 @@ def infer_for_changes(*, project_id: int, changes: Sequence[ChangeRow]) -> int:
 
 
 def _decide(deployments: Iterable[Deployment]) -> int:
-    targets = list(deployments)
-    changed = 0
-    for target in _may_infer(targets):
+    changed: list[int] = []
+    for target in _may_infer(list(deployments)):
         if _infer(target):
-            changed += 1
+            changed.append(target.pk)
             mark_dirty(
                 project=target.project,
                 environment=target.environment,
                 instants=[target.finished_at],
             )
-    return changed
+    # An inferred change's message may name keys the deployment now resolves (or no longer).
+    refresh_resolved_keys(deployment_ids=changed)
+    return len(changed)
 
 
 def _may_infer(deployments: list[Deployment]) -> list[Deployment]:

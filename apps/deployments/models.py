@@ -161,6 +161,40 @@ class DeploymentCommit(models.Model):
         return f"{self.deployment_id}:{self.commit_id}"
 
 
+# An issue key is at most 200 characters, and upper-casing one gives at most three times as many:
+# a longer key names no issue, so it is not stored (this also keeps a row below PostgreSQL's
+# B-tree row limit).
+KEY_MAX_LENGTH = 600
+
+
+class ResolvedKey(models.Model):
+    """An issue key a deployment says it resolves, upper-cased (apps.deployments.resolutions):
+    one row per key, kept in step by the writers, so an incident's resolving deployment is one
+    index probe on (project, key)."""
+
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="resolved_keys", db_index=False
+    )
+    # The deployment's project, so the probe is one index range without a join to find it.
+    project = models.ForeignKey(
+        "connections.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=KEY_MAX_LENGTH)
+
+    class Meta:
+        constraints = [
+            # Its leading column serves the refresh and the cascade (by deployment).
+            models.UniqueConstraint(fields=["deployment", "key"], name="resolved_key_unique")
+        ]
+        indexes = [
+            # The probe filters (project, key) and joins on the deployment: all in the index.
+            models.Index(fields=["project", "key", "deployment"], name="resolved_key_probe")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}:{self.key}"
+
+
 class PullRequestStatus(models.TextChoices):
     OPEN = "OPEN"
     CLOSED = "CLOSED"

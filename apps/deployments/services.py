@@ -24,6 +24,7 @@ from apps.deployments.models import (
     DeploymentResult,
     Repository,
 )
+from apps.deployments.resolutions import refresh_resolved_keys
 from apps.events.services import EventSpec, record_event, record_events
 from apps.marks.services import mark_dirty
 
@@ -158,6 +159,8 @@ def upsert_deployment(*, connection: Connection, data: DeploymentData) -> Upsert
             repositories=repositories,
             is_new=created,
         )
+        # Its `resolves` and commit messages were just written: its keys follow them.
+        refresh_resolved_keys(deployment_ids=[deployment.pk])
         result = UpsertResult(
             deployment=deployment,
             created=created,
@@ -293,7 +296,7 @@ def _create_deployments(
     *, connection: Connection, datas: Sequence[DeploymentData], identities: Sequence[str]
 ) -> list[UpsertResult]:
     """Insert deployments known to be new, with their repositories, changes, commit sets,
-    dirty days and lifecycle events: one or two statements each, for all of them."""
+    resolved keys, dirty days and lifecycle events: a few statements each, for all of them."""
     project = connection.project
     refs = [list({ref.sha: ref for ref in data.commits}.values()) for data in datas]
     repositories = ensure_repositories(
@@ -336,6 +339,7 @@ def _create_deployments(
             for ref in own
         ]
     )
+    refresh_resolved_keys(deployment_ids=[deployment.pk for deployment in deployments])
     days: dict[str, list[datetime]] = defaultdict(list)
     for deployment in deployments:
         if deployment.finished_at is not None:

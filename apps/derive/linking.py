@@ -20,7 +20,8 @@ commit message. It closes the incident at its finish time and is recorded as `re
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +29,18 @@ from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.deployments.models import Deployment, DeploymentCommit, DeploymentResult
+from apps.deployments.models import (
+    KEY_MAX_LENGTH,
+    Deployment,
+    DeploymentCommit,
+    DeploymentResult,
+    ResolvedKey,
+)
+
+# What a deployment resolves is the deployments layer's, stored as ResolvedKey rows when it is
+# written; re-exported for the readers that looked for it here.
+from apps.deployments.resolutions import RESOLVING_WORDS as RESOLVING_WORDS
+from apps.deployments.resolutions import resolved_keys as resolved_keys
 from apps.issues.models import Issue, IssueStatus, LinkMethod, PersonLink
 from apps.issues.services import close_issue
 from apps.marks.services import mark_dirty
@@ -36,9 +48,6 @@ from apps.marks.services import mark_dirty
 PRODUCTION = "PRODUCTION"
 MIN_SHA_PREFIX = 7
 ROOT_CAUSE = re.compile(r"(?im)^[\s>*_-]*root[ _-]?cause\s*:\s*`?([0-9a-f]{7,64})\b")
-RESOLVING_WORDS = re.compile(
-    r"(?i)\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\b\s*:?\s+#?([A-Za-z][A-Za-z0-9_]*-\d+|\d+)\b"
-)
 SHA = re.compile(r"(?i)^[0-9a-f]{7,128}$")
 PENDING = [LinkMethod.NONE, LinkMethod.WINDOW]  # explicit references may still resolve
 # A sha names the earliest deployment shipping it, which may arrive after a later one did.
@@ -84,8 +93,10 @@ def decide_link(issue: Issue) -> Link:
 def link_incidents(*, issue_ids: Iterable[int]) -> int:
     """Decide the cause of each incident again and store it; returns how many changed."""
     changed = 0
+    # Only the project is read on every incident (its link window); the deployments are read
+    # when a person linked one or the link changes, and joining them would cost every incident.
     incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True).select_related(
-        "project", "deployment", "person_deployment"
+        "project"
     )
     for issue in incidents:
         link = decide_link(issue)
@@ -238,58 +249,52 @@ def _by_window(issue: Issue) -> Deployment | None:
 def _mark_relinked(issue: Issue, *, old: Deployment | None, new: Deployment | None) -> None:
     """Whether the old and new deployments failed, and the incident's environment, changed."""
     instants = [t for t in (issue.created_at, issue.resolved_at) if t is not None]
+    by_environment: dict[str, list[datetime]] = {}  # one write per environment, not per instant
     for deployment in (old, new):
         environment = deployment.environment if deployment is not None else PRODUCTION
-        mark_dirty(project=issue.project, environment=environment, instants=instants)
+        by_environment.setdefault(environment, []).extend(instants)
         if deployment is not None and deployment.finished_at is not None:
-            mark_dirty(
-                project=issue.project,
-                environment=deployment.environment,
-                instants=[deployment.finished_at],
-            )
+            by_environment.setdefault(deployment.environment, []).append(deployment.finished_at)
+    for environment, marked in by_environment.items():
+        mark_dirty(project=issue.project, environment=environment, instants=marked)
 
 
 # --- resolution ----------------------------------------------------------------------------
 
 
-def resolved_keys(deployment: Deployment) -> set[str]:
-    """Issue keys a deployment says it resolves (upper-cased): its `resolves` list and the
-    `fixes|closes|resolves KEY` phrases of its commit messages."""
-    keys = {str(key).strip().upper() for key in deployment.resolves or []}
-    messages = deployment.deployment_commits.values_list("message", "commit__message")
-    for own, commit_message in messages:
-        for text in (own, commit_message):
-            keys.update(match.upper() for match in RESOLVING_WORDS.findall(text or ""))
-    keys.discard("")
-    return keys
-
-
 def resolve_for_deployments(*, deployment_ids: Iterable[int]) -> int:
     """Close the incidents arriving deployments resolve; returns how many incidents changed."""
-    candidates: set[int] = set()
-    for deployment in Deployment.objects.filter(pk__in=list(deployment_ids)):
-        candidates.update(Issue.objects.filter(resolved_by=deployment).values_list("pk", flat=True))
-        keys = resolved_keys(deployment)
-        if keys:
-            named = Q()
-            for key in keys:
-                named |= Q(issue_key__iexact=key)
-            candidates.update(
-                Issue.objects.filter(
-                    named, project_id=deployment.project_id, is_incident=True
-                ).values_list("pk", flat=True)
+    ids = list(deployment_ids)
+    candidates = set(Issue.objects.filter(resolved_by__in=ids).values_list("pk", flat=True))
+    keys: dict[int, set[str]] = defaultdict(set)
+    for project_id, key in ResolvedKey.objects.filter(deployment_id__in=ids).values_list(
+        "project_id", "key"
+    ):
+        keys[project_id].add(key)
+    for project_id, named_keys in keys.items():
+        named = Q()
+        for key in sorted(named_keys):
+            named |= Q(issue_key__iexact=key)
+        candidates.update(
+            Issue.objects.filter(named, project_id=project_id, is_incident=True).values_list(
+                "pk", flat=True
             )
+        )
     return resolve_incidents(issue_ids=candidates)
 
 
 def resolve_incidents(*, issue_ids: Iterable[int]) -> int:
     """Give each incident its resolving deployment (or none) and close it if still open."""
     changed = 0
-    incidents = Issue.objects.filter(pk__in=list(issue_ids), is_incident=True).select_related(
-        "project", "connection", "deployment", "resolved_by"
-    )
+    # Nothing related is read unless the resolver changed: most incidents keep theirs, and the
+    # joins cost more than the few lookups of one that changed.
+    incidents = list(Issue.objects.filter(pk__in=list(issue_ids), is_incident=True))
+    keyed = _keys_with_rows(incidents)
     for issue in incidents:
-        resolver = resolving_deployment(issue)
+        # An incident whose key no deployment names has no resolver: no probe needed (most
+        # incidents of a project's rederive).
+        named = (issue.project_id, _probe_key(issue)) in keyed
+        resolver = resolving_deployment(issue) if named else None
         if resolver is None and issue.resolved_by_id is None:
             continue
         if resolver is not None and resolver.pk == issue.resolved_by_id and issue.resolved_at:
@@ -307,29 +312,44 @@ def resolve_incidents(*, issue_ids: Iterable[int]) -> int:
     return changed
 
 
+def _probe_key(issue: Issue) -> str:
+    """The stored form of the incident's key ("" when no deployment can name it)."""
+    key = issue.issue_key.strip().upper()
+    return key if len(key) <= KEY_MAX_LENGTH else ""
+
+
+def _keys_with_rows(incidents: Sequence[Issue]) -> set[tuple[int, str]]:
+    """(project, key) of the incidents whose key some deployment names, in one query."""
+    keys = {_probe_key(issue) for issue in incidents} - {""}
+    if not keys:
+        return set()
+    return set(
+        ResolvedKey.objects.filter(
+            project_id__in={issue.project_id for issue in incidents}, key__in=keys
+        )
+        .values_list("project_id", "key")
+        .distinct()
+    )
+
+
 def resolving_deployment(issue: Issue) -> Deployment | None:
     """The earliest successful production deployment after `issue` was created that says it
-    resolves it."""
-    key = issue.issue_key.strip()
+    resolves it: one probe of the stored keys."""
+    key = _probe_key(issue)
     if not key:
         return None
-    candidates = (
+    return (
         Deployment.objects.filter(
-            Q(resolves__icontains=key)
-            | Q(deployment_commits__message__icontains=key)
-            | Q(deployment_commits__commit__message__icontains=key),
+            resolved_keys__project_id=issue.project_id,
+            resolved_keys__key=key,
             project_id=issue.project_id,
             environment=PRODUCTION,
             result=DeploymentResult.SUCCESS,
             finished_at__gte=issue.created_at,
         )
-        .distinct()
         .order_by("finished_at", "external_id")
+        .first()
     )
-    for deployment in candidates:  # usually one; the text match above may over-select
-        if key.upper() in resolved_keys(deployment):
-            return deployment
-    return None
 
 
 def _replace_resolver(issue: Issue, resolver: Deployment | None) -> None:

@@ -29,6 +29,21 @@ LOOKBACK = 20
 
 Remediates = Deployment.remediates.through
 LaneKey = tuple[int, str, int | None, str]
+# What the rules and the marks read: a project's rederive loads every deployment about twice, and
+# the other columns (three more timestamps, the `resolves` JSON) were most of the cost.
+RULE_FIELDS = (
+    "project",
+    "environment",
+    "repository",
+    "service",
+    "result",
+    "finished_at",
+    "commit_sha",
+    "external_id",
+    "is_rollback",
+    "is_hotfix",
+    "rework_decision",
+)
 
 
 def remediated(deployment: Deployment, earlier: Sequence[Deployment]) -> list[Deployment]:
@@ -52,7 +67,7 @@ def remediated(deployment: Deployment, earlier: Sequence[Deployment]) -> list[De
 def mark_remediations(*, deployment_ids: Iterable[int]) -> int:
     """Re-evaluate the given deployments and the later ones of their lanes; returns how many
     remediation links were added or removed."""
-    requested = list(Deployment.objects.filter(pk__in=list(deployment_ids)))
+    requested = list(Deployment.objects.filter(pk__in=list(deployment_ids)).only(*RULE_FIELDS))
     lanes: dict[LaneKey, list[Deployment]] = {}
     for deployment in requested:
         lanes.setdefault(_lane_key(deployment), []).append(deployment)
@@ -105,7 +120,7 @@ def _timeline(key: LaneKey, members: list[Deployment]) -> list[Deployment]:
     if not finished:
         return []
     low, high = min(finished), max(finished)
-    lane = Deployment.objects.filter(_lane(key))
+    lane = Deployment.objects.filter(_lane(key)).only(*RULE_FIELDS)
     before = lane.filter(finished_at__lt=low).order_by("-finished_at", "-external_id")[:LOOKBACK]
     within = lane.filter(finished_at__gte=low, finished_at__lte=high)
     after = lane.filter(finished_at__gt=high).order_by("finished_at", "external_id")[:LOOKBACK]

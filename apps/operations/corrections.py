@@ -13,6 +13,7 @@ from django.db import transaction
 
 from apps.deployments.changes import mark_shipped_days_dirty
 from apps.deployments.models import Commit, Deployment
+from apps.deployments.resolutions import refresh_for_commits, refresh_resolved_keys
 from apps.derive.services import derive_effects
 from apps.issues.models import Issue
 from apps.marks.services import mark_dirty, request_recompute
@@ -84,6 +85,9 @@ def correct_commit(*, commit_id: int, values: dict[str, Any]) -> list[str]:
     for name in changed:
         setattr(commit, name, values[name])
     commit.save(update_fields=changed)
+    if "message" in changed:
+        # Before the derive steps: they find what the deployments resolve in the stored keys.
+        refresh_for_commits(commit_ids=[commit.pk])
     mark_shipped_days_dirty(project=commit.project, commit_ids=[commit.pk])
     derive_effects(effects={"deployments": list(commit.deployments.values_list("pk", flat=True))})
     transaction.on_commit(request_recompute)
@@ -94,7 +98,10 @@ def correct_commit(*, commit_id: int, values: dict[str, Any]) -> list[str]:
 def delete_commit(*, commit_id: int) -> None:
     commit = Commit.objects.select_related("project").get(pk=commit_id)
     mark_shipped_days_dirty(project=commit.project, commit_ids=[commit.pk])
+    holders = list(commit.deployments.values_list("pk", flat=True))
     commit.delete()
+    # Keys its messages named are no longer said by the deployments that held it.
+    refresh_resolved_keys(deployment_ids=holders)
     transaction.on_commit(request_recompute)
 
 
