@@ -327,16 +327,9 @@ def _create_deployments(
     )
     DeploymentCommit.objects.bulk_create(
         [
-            DeploymentCommit(
-                deployment=deployment,
-                commit=commits[ref.sha],
-                repository=repositories.get(ref.repo_url),
-                ref_name=ref.ref_name,
-                name=ref.name,
-                message=ref.message,
-            )
+            row
             for deployment, own in zip(deployments, refs, strict=True)
-            for ref in own
+            for row in _listed_rows(deployment, own, commits=commits, repositories=repositories)
         ]
     )
     refresh_resolved_keys(deployment_ids=[deployment.pk for deployment in deployments])
@@ -353,6 +346,27 @@ def _create_deployments(
     return [
         UpsertResult(deployment=deployment, created=True, changed=True, commit_count=len(own))
         for deployment, own in zip(deployments, refs, strict=True)
+    ]
+
+
+def _listed_rows(
+    deployment: Deployment,
+    refs: Sequence[CommitRef],
+    *,
+    commits: dict[str, Commit],
+    repositories: dict[str, Repository],
+) -> list[DeploymentCommit]:
+    """The commit-set rows of the commits a deployment's payload lists."""
+    return [
+        DeploymentCommit(
+            deployment=deployment,
+            commit=commits[ref.sha],
+            repository=repositories.get(ref.repo_url),
+            ref_name=ref.ref_name,
+            name=ref.name,
+            message=ref.message,
+        )
+        for ref in refs
     ]
 
 
@@ -390,17 +404,7 @@ def _replace_commits(
     if not is_new:
         dropped.delete()
     DeploymentCommit.objects.bulk_create(
-        [
-            DeploymentCommit(
-                deployment=deployment,
-                commit=commits[ref.sha],
-                repository=repositories.get(ref.repo_url),
-                ref_name=ref.ref_name,
-                name=ref.name,
-                message=ref.message,
-            )
-            for ref in refs
-        ],
+        _listed_rows(deployment, refs, commits=commits, repositories=repositories),
         update_conflicts=True,
         unique_fields=["deployment", "commit"],
         update_fields=["repository", "ref_name", "name", "message"],
