@@ -170,3 +170,37 @@ def test_with_the_broker_unreachable_the_request_applies_the_delivery_itself(
     assert response.status_code == 201
     assert response.json()["id"] == Deployment.objects.get().pk
     assert Delivery.objects.get().status == DeliveryStatus.ACCEPTED
+
+
+def test_signed_github_and_gitlab_pushes_take_the_receipt_road_too(
+    api, production_road, django_assert_max_num_queries
+):
+    from tests.integrations import github_payloads as gh
+    from tests.integrations import sources
+    from tests.integrations.test_gitlab import deliver as gitlab_deliver
+
+    github = ConnectionFactory(kind="github", secret=gh.SECRET)
+    gitlab = ConnectionFactory(kind="gitlab", secret=sources.SECRET)
+
+    with django_assert_max_num_queries(REQUEST_PATH_STATEMENTS):
+        pushed = gh.deliver(api, github, "push", gh.PUSH)
+    with django_assert_max_num_queries(REQUEST_PATH_STATEMENTS):
+        hooked = gitlab_deliver(api, gitlab, "Push Hook", sources.load("gitlab", "push_hook"))
+
+    assert (pushed.status_code, hooked.status_code) == (202, 202)
+    assert {pushed.json()["event"], hooked.json()["event"]} == {"push"}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
+    assert apply_all() == 2
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.ACCEPTED}
+
+
+def test_a_github_push_with_a_naive_time_is_still_refused_in_the_request(api, production_road):
+    from tests.integrations import github_payloads as gh
+
+    github = ConnectionFactory(kind="github", secret=gh.SECRET)
+    push = gh.changed(gh.PUSH, **{"commits.1.timestamp": "2024-01-01T15:45:00"})
+
+    response = gh.deliver(api, github, "push", push)
+
+    assert response.status_code == 400
+    assert Delivery.objects.get().status == DeliveryStatus.REJECTED

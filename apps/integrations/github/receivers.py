@@ -10,15 +10,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, ValidationError
 
 from apps.connections.models import Connection
 from apps.core import strict_json
 from apps.core.errors import Code
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.ingest.receivers import Inbound, Outcome, Receipt, Receiver, register
 from apps.integrations.github import changes, deployments, incidents, workflow_runs
-from apps.integrations.github.answers import ignored
+from apps.integrations.github import serializers as s
+from apps.integrations.github.answers import ignored, validated
 from apps.integrations.github.authentication import SIGNATURE, SIGNATURE_HEADER, signature_matches
 from apps.integrations.github.mapping import environment_for
 
@@ -44,6 +45,17 @@ HANDLERS: dict[str, Callable[..., Outcome]] = {
     "issues": incidents.on_issues,
 }
 HANDLED_EVENTS = frozenset(HANDLERS)
+# The body each handler validates before it writes anything: the request validates it the same
+# way, so an event is refused (or receipted) before it is applied.
+BODIES: dict[str, type[serializers.Serializer[Any]]] = {
+    "push": s.PushSerializer,
+    "pull_request": s.PullRequestSerializer,
+    "create": s.CreateSerializer,
+    "deployment_status": s.DeploymentStatusSerializer,
+    "release": s.ReleaseSerializer,
+    "workflow_run": s.WorkflowRunSerializer,
+    "issues": s.IssuesSerializer,
+}
 
 
 @register
@@ -77,10 +89,23 @@ class GitHubReceiver(Receiver):
             return payload
         return super().parse(inbound)
 
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt | None:
+        event = self.event(inbound)
+        body = BODIES.get(event)
+        if body is None:
+            return None  # a ping, or an event DORA Hub does not use: answered at once
+        validated(body, payload)
+        return Receipt(body={"event": event})
+
+    @staticmethod
+    def event(inbound: Inbound) -> str:
         event = inbound.headers.get("X-GitHub-Event", "").strip()
         if not event:
             raise ValidationError({"X-GitHub-Event": ["This header is required."]})
+        return event
+
+    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        event = self.event(inbound)
         handler = HANDLERS.get(event)
         if handler is None:
             return ignored(event[:100], "DORA Hub does not use this event.")

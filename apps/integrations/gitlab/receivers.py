@@ -24,7 +24,7 @@ from apps.deployments.selectors import deployment_by_external_id
 from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.events.services import record_event
 from apps.ingest.authentication import Signature
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.ingest.receivers import Inbound, Outcome, Receipt, Receiver, register
 from apps.integrations import incidents
 from apps.integrations.gitlab import serializers as s
 from apps.issues.models import IssueStatus
@@ -43,6 +43,15 @@ HOOKS = {
     "Issue Hook": "issue",
     "Confidential Issue Hook": "issue",
     "Work Item Hook": "issue",
+}
+# The body each hook's handler validates before it writes anything (`GitLabReceiver.check`).
+BODIES: dict[str, type[Any]] = {
+    "push": s.PushSerializer,
+    "merge_request": s.MergeRequestSerializer,
+    "deployment": s.DeploymentSerializer,
+    "pipeline": s.PipelineSerializer,
+    "release": s.ReleaseSerializer,
+    "issue": s.IssueSerializer,
 }
 _TIERS = {
     "production": Environment.PRODUCTION,
@@ -95,10 +104,24 @@ class GitLabReceiver(Receiver):
         hook = inbound.headers.get("X-Gitlab-Webhook-UUID", "").strip()
         return super().delivery_id(inbound) or (f"{hook}:{event}"[:200] if event else "")
 
-    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt | None:
+        hook = self.hook(inbound)
+        if hook not in HOOKS:
+            return None  # a hook DORA Hub does not use: answered at once
+        data = self.validate(BODIES[HOOKS[hook]], payload)
+        if HOOKS[hook] == "merge_request":
+            _landed_sha(data["object_attributes"])  # a merged one must name its commit
+        return Receipt(body={"event": HOOKS[hook]})
+
+    @staticmethod
+    def hook(inbound: Inbound) -> str:
         hook = inbound.headers.get(EVENT_HEADER, "").strip()
         if not hook:
             raise ValidationError({EVENT_HEADER: ["This header is required."]})
+        return hook
+
+    def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
+        hook = self.hook(inbound)
         if hook not in HOOKS:
             return incidents.ignored(hook, "DORA Hub does not use this hook.")
         handler: Callable[..., Outcome] = getattr(self, f"on_{HOOKS[hook]}")
@@ -151,15 +174,8 @@ class GitLabReceiver(Receiver):
             "base": mr["target_branch"],
             "head": mr["source_branch"],
         }
-        if mr["state"] == "merged" or mr["action"] == "merge":
-            # The commit that lands on the target branch: the squash commit of a squash merge,
-            # else the merge commit (fast-forward merges have neither: their last commit).
-            sha = mr["squash_commit_sha"] or mr["merge_commit_sha"]
-            sha = sha or (mr["last_commit"] or {}).get("id")
-            if not sha:
-                raise ValidationError(
-                    {"object_attributes.merge_commit_sha": ["Required on a merged merge request."]}
-                )
+        sha = _landed_sha(mr)
+        if sha:
             merged_at = mr["updated_at"] or received_at
             record_change(
                 project=connection.project,
@@ -371,6 +387,21 @@ class GitLabReceiver(Receiver):
             event=data["object_kind"],
             received_at=received_at,
         )
+
+
+def _landed_sha(mr: dict[str, Any]) -> str:
+    """The commit a merged merge request lands on its target branch ("" while it is not merged):
+    the squash commit of a squash merge, else the merge commit (fast-forward merges have
+    neither: their last commit)."""
+    if not (mr["state"] == "merged" or mr["action"] == "merge"):
+        return ""
+    sha = mr["squash_commit_sha"] or mr["merge_commit_sha"]
+    sha = sha or (mr["last_commit"] or {}).get("id")
+    if not sha:
+        raise ValidationError(
+            {"object_attributes.merge_commit_sha": ["Required on a merged merge request."]}
+        )
+    return str(sha)
 
 
 def _named_environment(connection: Connection, name: str) -> str:
