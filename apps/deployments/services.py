@@ -6,7 +6,8 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -27,6 +28,17 @@ from apps.deployments.models import (
 from apps.deployments.resolutions import refresh_resolved_keys
 from apps.events.services import EventSpec, record_event, record_events
 from apps.marks.services import mark_dirty
+
+_TIMES = ("finished_at", "created_at", "started_at")
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant is not None else None
+
+
+def _instant(text: str | None) -> datetime | None:
+    # Every time a serializer gives is UTC (apps.core.time), so the digest reads the same.
+    return datetime.fromisoformat(text).astimezone(UTC) if text is not None else None
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,29 @@ class DeploymentData:
     # The sender gave no finish time and `finished_at` is when it arrived: a retry arriving
     # later (after midnight, on another day) keeps the first arrival's.
     finished_at_is_arrival: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """What the inbox stores of it once validated (`from_json` reads it back)."""
+        values = asdict(self)
+        for name in _TIMES:
+            values[name] = _iso(values[name])
+        values["commits"] = [
+            {**commit, "authored_at": _iso(commit["authored_at"])} for commit in values["commits"]
+        ]
+        values["resolves"] = list(self.resolves)
+        return values
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> "DeploymentData":
+        values = dict(values)
+        for name in _TIMES:
+            values[name] = _instant(values[name])
+        values["commits"] = tuple(
+            CommitRef(**{**commit, "authored_at": _instant(commit["authored_at"])})
+            for commit in values["commits"]
+        )
+        values["resolves"] = tuple(values["resolves"])
+        return cls(**values)
 
     def identity(self) -> str:
         """The id within a connection: the sender's id, else its pipeline id, else a digest."""

@@ -173,6 +173,10 @@ def _plan(delivery: Delivery, batch: Batch) -> Planned | Literal[False] | None:
     refused now (recorded on the delivery)."""
     receiver = RECEIVERS[delivery.route]()
     assert delivery.connection is not None  # a pending delivery was authenticated
+    if delivery.validated is not None:
+        stored = receiver.plan_stored(validated=delivery.validated, readings=delivery.readings)
+        if stored is not None:
+            return stored
     inbound = inbound_of(delivery)
     try:
         payload = receiver.parse(inbound)

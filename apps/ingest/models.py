@@ -35,6 +35,12 @@ class Delivery(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
+    validated = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The validated payload, stored by routes whose applier writes it without "
+        "validating the body again.",
+    )
     effects = models.JSONField(default=dict, blank=True)
     readings = models.JSONField(
         default=list,

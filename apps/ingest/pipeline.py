@@ -82,6 +82,7 @@ def receive(
         response_status=receipt.status_code,
         response_body=stored,
         readings=receipt.readings,
+        validated=receipt.validated,
     )
     return _answer_pending(delivery, receipt=receipt, inbound=inbound)
 

@@ -61,6 +61,8 @@ class Receipt:
     body: dict[str, Any]
     status_code: int = 202
     readings: list[dict[str, str]] = field(default_factory=list)
+    # The validated payload as JSON, for `Receiver.plan_stored`; None: validate again.
+    validated: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,13 @@ class Receiver:
     def plan(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Planned | None:
         """Validate, and say how the applier may write this delivery together with others;
         None (the default) applies it alone, with `handle`."""
+        return None
+
+    def plan_stored(
+        self, *, validated: dict[str, Any], readings: list[dict[str, str]]
+    ) -> Planned | None:
+        """`plan` from the validated payload `check` stored (`Receipt.validated`), without
+        validating the body again; None validates it again."""
         return None
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:

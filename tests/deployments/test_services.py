@@ -215,3 +215,29 @@ class TestConcurrentCreation:
         assert (result.created, result.changed) == (False, False)
         assert Deployment.objects.get().name == "the other delivery"
         assert not LifecycleEvent.objects.exists()  # the other delivery records its own
+
+
+def test_a_deployment_read_back_from_the_inbox_is_the_one_validated():
+    from datetime import UTC, datetime
+
+    from apps.deployments.changes import CommitRef
+    from apps.deployments.services import DeploymentData
+
+    data = DeploymentData(
+        finished_at=datetime(2024, 5, 1, 12, 5, 0, 250_000, tzinfo=UTC),
+        started_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        commits=(
+            CommitRef(
+                sha="a" * 40, repo_url="https://github.com/acme/shop", message="fixes SHOP-1"
+            ),
+            CommitRef(sha="b" * 40, authored_at=datetime(2024, 4, 30, 9, 0, tzinfo=UTC)),
+        ),
+        external_id="release-7",
+        resolves=("SHOP-2",),
+        finished_at_is_arrival=True,
+    )
+
+    again = DeploymentData.from_json(data.to_json())
+
+    assert again == data
+    assert (again.digest(), again.identity()) == (data.digest(), data.identity())

@@ -118,13 +118,17 @@ class DevLakeDeploymentsReceiver(DeploymentsReceiver):
 
     def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
         if "identifier" in payload:
-            receipt = super().check(connection=connection, payload=payload, inbound=inbound)
-            assert receipt is not None
-            return devlake_receipt(receipt)
+            return devlake_receipt(
+                super().check(connection=connection, payload=payload, inbound=inbound)
+            )
         serializer, readings = devlake_validate(self.serializer_class, payload)
         return devlake_receipt(
-            Receipt(body=self.identity(serializer, inbound=inbound)), readings=readings
+            self.receipt(self.data(serializer, inbound=inbound)), readings=readings
         )
+
+    def plan_stored(self, *, validated: dict[str, Any], readings: list[dict[str, str]]) -> Planned:
+        planned = super().plan_stored(validated=validated, readings=readings)
+        return replace(planned, answer=partial(devlake_answer, readings=readings))
 
     def plan(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Planned:
         if "identifier" in payload:

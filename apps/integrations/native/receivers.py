@@ -15,6 +15,7 @@ from apps.ingest.receivers import (
     Inbound,
     Outcome,
     Planned,
+    Receipt,
     Receiver,
     SerializerReceiver,
     register,
@@ -52,8 +53,17 @@ class DeploymentsReceiver(SerializerReceiver):
             return serializer.to_event()
         return serializer.to_data(received_at=inbound.received_at)
 
-    def identity(self, serializer: Any, *, inbound: Inbound) -> dict[str, Any]:
-        return {"external_id": self.data(serializer, inbound=inbound).identity()}
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
+        serializer = self.validated(connection=connection, payload=payload, inbound=inbound)
+        return self.receipt(self.data(serializer, inbound=inbound))
+
+    @staticmethod
+    def receipt(data: DeploymentData, **fields: Any) -> Receipt:
+        """The deployment's identity, and the validated deployment for the applier."""
+        return Receipt(body={"external_id": data.identity()}, validated=data.to_json(), **fields)
+
+    def plan_stored(self, *, validated: dict[str, Any], readings: list[dict[str, str]]) -> Planned:
+        return Planned(writer=deployment_outcomes, data=DeploymentData.from_json(validated))
 
     def plan(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Planned:
         serializer = self.validated(connection=connection, payload=payload, inbound=inbound)
