@@ -5,7 +5,8 @@ pytestmark = pytest.mark.django_db
 # Budgets of the inline road (`make run`: applied in the request): the request path
 # (tests/ingest/test_receipt_road.py), then the applier's claim and the writes: repository and
 # commit upserts, the deployment row, its commit set, dirty day and lifecycle event.
-MAX_QUERIES_PER_DEPLOYMENT = 24
+# On PostgreSQL the applier's claim adds two (its connections, then their advisory locks).
+MAX_QUERIES_PER_DEPLOYMENT = 28
 
 
 def test_a_deployment_with_twenty_commits_uses_a_bounded_number_of_queries(
