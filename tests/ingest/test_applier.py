@@ -244,3 +244,44 @@ def test_new_deployments_of_a_batch_are_written_in_statements_that_do_not_grow_w
     assert shipped(connection, "d-7") == {"a07", "c07"}
     statuses = Delivery.objects.order_by("pk").values_list("response_status", flat=True)
     assert list(statuses) == [201] * 60 + [200]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_that_waits_past_its_deadline_gets_the_receipt(api, production_road):
+    connection, auth = sender()
+    locked, release = threading.Event(), threading.Event()
+
+    def busy_applier():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic(), connections["default"].cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [applier.LOCK_NAMESPACE, connection.pk]
+                )
+                locked.set()
+                release.wait(10)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=busy_applier)
+    thread.start()
+    assert locked.wait(10)
+    try:
+        response = api.post(
+            f"/api/v1/connections/{connection.pk}/deployments",
+            data=deployment("d-1", "aaa"),
+            format="json",
+            HTTP_PREFER="wait=1",
+            **auth,
+        )
+    finally:
+        release.set()
+        thread.join()
+
+    assert response.status_code == 202
+    assert "Preference-Applied" not in response
+    assert response.json()["status"] == "accepted"
+    assert production_road.count == 1  # handed to the applier instead
+    assert apply_all() == 1
