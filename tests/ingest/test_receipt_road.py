@@ -204,3 +204,19 @@ def test_a_github_push_with_a_naive_time_is_still_refused_in_the_request(api, pr
 
     assert response.status_code == 400
     assert Delivery.objects.get().status == DeliveryStatus.REJECTED
+
+
+def test_a_ctoai_event_takes_the_receipt_road(api, production_road, django_assert_max_num_queries):
+    from tests.integrations.contracts.test_ctoai import event, send
+
+    connection = ConnectionFactory(kind="ctoai")
+    token = token_for(connection)
+    send(api, token, event("change", "open"))  # the token's first use: its lookup
+
+    with django_assert_max_num_queries(REQUEST_PATH_STATEMENTS):
+        response = send(api, token, event("deployment", "success"))
+
+    assert response.status_code == 202
+    assert response.json()["event"] == "deployment.success"
+    assert apply_all() == 2
+    assert Deployment.objects.get().result == "SUCCESS"

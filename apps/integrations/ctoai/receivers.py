@@ -19,7 +19,7 @@ from apps.deployments.selectors import deployment_by_external_id
 from apps.deployments.services import DeploymentData, upsert_deployment
 from apps.events.services import record_event
 from apps.ingest.authentication import Authenticated, TokenNamesConnection
-from apps.ingest.receivers import Inbound, Outcome, Receiver, register
+from apps.ingest.receivers import Inbound, Outcome, Receipt, Receiver, register
 from apps.integrations.ctoai.serializers import EventSerializer, environment_for
 
 MECHANISM_HEADER = "x-ops-mechanism"
@@ -68,6 +68,11 @@ class EventsApiReceiver(Receiver):
     route = "ctoai_events"
 
     authentication = CTOAI_TOKEN
+
+    def check(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Receipt:
+        event = self.validate(EventSerializer, payload)
+        # CTO.ai's clients count any 2xx as delivered (`got` throws on others).
+        return Receipt(body={"event": f"{event['event_name']}.{event['event_action']}"})
 
     def handle(self, *, connection: Connection, payload: Any, inbound: Inbound) -> Outcome:
         event = self.validate(EventSerializer, payload)
