@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.datastructures import CaseInsensitiveMapping
+from rest_framework.response import Response
 
 from apps.core.exceptions import exception_to_response
 from apps.core.tasks import enqueue_on_commit
@@ -93,7 +94,7 @@ def apply_pending(
         if run:
             _write_run(run, batch)
         if batch.followups:
-            from apps.ingest.tasks import after_ingest_batch
+            from apps.ingest.tasks import after_ingest_batch  # tasks imports this module
 
             enqueue_on_commit(after_ingest_batch, batch.followups)
     return batch
@@ -232,16 +233,24 @@ def _answered(delivery: Delivery, outcome: Outcome) -> Delivery:
     return delivery
 
 
-def _refused(delivery: Delivery, exc: Exception, batch: Batch) -> None:
+def record_error(delivery: Delivery, exc: Exception) -> Response | None:
+    """Record on the stored delivery why it was not applied: a refusal in the one error shape
+    (rejected; its answer is returned) or a bug (failed, for the reconciliation to replay;
+    `retry_failed_deliveries`), None."""
     response = exception_to_response(exc)
     if response is None:
         logger.exception("delivery %s failed on route %s", delivery.pk, delivery.route)
         services.record_failure(delivery=delivery, exc=exc)
+        return None
+    services.record_rejection(
+        delivery=delivery, status_code=response.status_code, body=response.data
+    )
+    return response
+
+
+def _refused(delivery: Delivery, exc: Exception, batch: Batch) -> None:
+    if record_error(delivery, exc) is None:
         batch.failures[delivery.pk] = exc
-    else:
-        services.record_rejection(
-            delivery=delivery, status_code=response.status_code, body=response.data
-        )
     batch.applied.append(delivery.pk)
 
 

@@ -20,10 +20,9 @@ from apps.core import errors
 from apps.core.errors import InvalidInput
 from apps.core.exceptions import exception_to_response
 from apps.core.tasks import enqueue_on_commit
-from apps.ingest import applier, services
+from apps.ingest import applier, services, tasks
 from apps.ingest.models import Delivery, DeliveryStatus
 from apps.ingest.receivers import RECEIVERS, Inbound, Receipt, Receiver
-from apps.ingest.redaction import redact_text
 from apps.ingest.throttling import check_rate
 
 logger = logging.getLogger(__name__)
@@ -90,8 +89,6 @@ def receive(
 def _answer_pending(delivery: Delivery, *, receipt: Receipt, inbound: Inbound) -> Response:
     """With no broker, apply at once and answer the outcome; otherwise hand the delivery to the
     applier and answer the receipt, or the outcome if the sender waits for it (`Prefer`)."""
-    from apps.ingest import tasks
-
     if settings.DORAHUB_APPLY_INLINE:
         return _apply_now(delivery)
     wait = preferred_wait(inbound.headers)
@@ -99,7 +96,8 @@ def _answer_pending(delivery: Delivery, *, receipt: Receipt, inbound: Inbound) -
         # The sender holds its request open for the outcome: apply its connection's backlog
         # here, or (another applier holds it) watch for the outcome until the deadline.
         deadline = time.monotonic() + wait
-        applier.apply_pending(connection_ids=[delivery.connection_id or 0])
+        assert delivery.connection_id is not None
+        applier.apply_pending(connection_ids=[delivery.connection_id])
         while True:
             answer = _stored_answer(delivery.pk, waited=wait)
             if answer is not None or time.monotonic() >= deadline:
@@ -176,7 +174,11 @@ def _replay_answer(
         response_body=body,
         processed_at=timezone.now(),
     )
-    replayed = Response(body, status=earlier.response_status or 200)
+    return _replayed(body, status=earlier.response_status or 200)
+
+
+def _replayed(body: Any, *, status: int) -> Response:
+    replayed = Response(body, status=status)
     # The sender's "recent deliveries" screen shows the answer: say it is a replay.
     replayed[REPLAYED_HEADER] = "true"
     return replayed
@@ -191,21 +193,12 @@ def _refused(
         # Unexpected: the inbox says so at once (apps.ingest.tasks.retry_failed_deliveries).
         logger.exception("delivery on route %s failed", receiver.route)
         with suppress(Exception):
-            record(
-                **known,
-                status=DeliveryStatus.FAILED,
-                response_status=500,
-                response_body=services.FAILED_BODY,
-                error=redact_text(f"{type(exc).__name__}: {exc}")[:2000],
-            )
+            record(**known, **services.failure_answer(exc=exc))
         raise exc
     try:
         record(
             **known,
-            status=DeliveryStatus.REJECTED,
-            response_status=response.status_code,
-            response_body=response.data,
-            error=services.error_message(response.data),
+            **services.rejection_answer(status_code=response.status_code, body=response.data),
             processed_at=timezone.now(),
         )
     except Exception:  # the database itself may be the problem (503); the answer still stands
@@ -280,10 +273,7 @@ def process(*, receiver: Receiver, inbound: Inbound, delivery: Delivery) -> Resp
                 response_status=earlier.response_status or 200,
                 response_body=earlier.response_body,
             )
-            replayed = Response(earlier.response_body, status=earlier.response_status or 200)
-            # The sender's "recent deliveries" screen shows the answer: say it is a replay.
-            replayed[REPLAYED_HEADER] = "true"
-            return replayed
+            return _replayed(earlier.response_body, status=earlier.response_status or 200)
         payload = receiver.parse(inbound)
     except Exception as exc:
         return _failed_or_rejected(exc, receiver=receiver, delivery=delivery)
@@ -310,25 +300,16 @@ def _process_now(
             outcome = receiver.handle(connection=connection, payload=payload, inbound=inbound)
             services.record_outcome(delivery=delivery, outcome=outcome)
             if outcome.effects:
-                from apps.ingest.tasks import after_ingest
-
-                enqueue_on_commit(after_ingest, delivery.pk)
+                enqueue_on_commit(tasks.after_ingest, delivery.pk)
         return Response(outcome.body, status=outcome.status_code)
     except Exception as exc:
         return _failed_or_rejected(exc, receiver=receiver, delivery=delivery)
 
 
 def _failed_or_rejected(exc: Exception, *, receiver: Receiver, delivery: Delivery) -> Response:
-    response = exception_to_response(exc)
+    response = applier.record_error(delivery, exc)
     if response is None:
-        # Unexpected: the inbox says so at once, and the reconciliation replays it a
-        # bounded number of times (apps.ingest.tasks.retry_failed_deliveries).
-        logger.exception("delivery %s failed on route %s", delivery.pk, receiver.route)
-        services.record_failure(delivery=delivery, exc=exc)
-        raise exc
-    services.record_rejection(
-        delivery=delivery, status_code=response.status_code, body=response.data
-    )
+        raise exc  # a bug: recorded failed, for the reconciliation to replay
     return response
 
 

@@ -133,16 +133,30 @@ def save_answers(*, deliveries: Sequence[Delivery], fields: Sequence[str]) -> No
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608
 
 
+def rejection_answer(*, status_code: int, body: Any) -> dict[str, Any]:
+    """The inbox columns of a delivery refused with this answer (a 4xx, or a 503)."""
+    return {
+        "status": DeliveryStatus.REJECTED,
+        "response_status": status_code,
+        "response_body": body,
+        "error": error_message(body),
+    }
+
+
+def failure_answer(*, exc: Exception) -> dict[str, Any]:
+    """The inbox columns of a delivery whose processing raised unexpectedly."""
+    return {
+        "status": DeliveryStatus.FAILED,
+        "response_status": 500,
+        "response_body": FAILED_BODY,
+        "error": redact_text(f"{type(exc).__name__}: {exc}")[:2000],
+    }
+
+
 def record_rejection(*, delivery: Delivery, status_code: int, body: Any) -> None:
     """The delivery was refused with this answer (a 4xx, or a 503 from the database)."""
     try:
-        mark_answered(
-            delivery=delivery,
-            status=DeliveryStatus.REJECTED,
-            response_status=status_code,
-            response_body=body,
-            error=error_message(body),
-        )
+        mark_answered(delivery=delivery, **rejection_answer(status_code=status_code, body=body))
     except Exception:  # the database itself may be the problem (503); the answer still stands
         logger.warning("could not mark delivery %s rejected", delivery.pk)
 
@@ -150,13 +164,7 @@ def record_rejection(*, delivery: Delivery, status_code: int, body: Any) -> None
 def record_failure(*, delivery: Delivery, exc: Exception) -> None:
     """Processing raised unexpectedly: failed, for the reconciliation to replay."""
     try:
-        mark_answered(
-            delivery=delivery,
-            status=DeliveryStatus.FAILED,
-            response_status=500,
-            response_body=FAILED_BODY,
-            error=redact_text(f"{type(exc).__name__}: {exc}")[:2000],
-        )
+        mark_answered(delivery=delivery, **failure_answer(exc=exc))
     except Exception:
         logger.warning("could not mark delivery %s failed", delivery.pk)
 
@@ -170,12 +178,6 @@ def record_outcome(*, delivery: Delivery, outcome: "Outcome") -> None:
         response_body=outcome.body,
         effects=outcome.effects,
         readings=outcome.readings or None,
-    )
-
-
-def mark_processed(*, delivery_id: int) -> None:
-    Delivery.objects.filter(pk=delivery_id, processed_at__isnull=True).update(
-        processed_at=timezone.now()
     )
 
 

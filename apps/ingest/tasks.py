@@ -26,16 +26,18 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def after_ingest(self, delivery_id: int) -> None:  # type: ignore[no-untyped-def]
     """Derive what one accepted delivery's writes change (apps.derive); safe to run twice."""
-    delivery = Delivery.objects.filter(pk=delivery_id).only("effects", "processed_at").first()
-    if delivery is None or delivery.processed_at is not None:
-        return
-    derive_effects(effects=delivery.effects)
-    services.mark_processed(delivery_id=delivery_id)
+    follow_up(delivery_ids=[delivery_id])
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def after_ingest_batch(self, delivery_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
     """The follow-ups of one applier batch, derived once for all of it; safe to run twice."""
+    follow_up(delivery_ids=delivery_ids)
+
+
+def follow_up(*, delivery_ids: list[int]) -> None:
+    """Run the derive steps of the deliveries not yet followed up, once for all their effects,
+    and mark them processed in the same transaction."""
     deliveries = Delivery.objects.filter(pk__in=delivery_ids, processed_at__isnull=True)
     effects: dict[str, set[int]] = {}
     pks = []

@@ -158,41 +158,35 @@ class TestAMessageArrivingAfterTheDeployment:
         assert stored(staging) == stored(production) == {"INC-5"}
 
 
+def deployed_then_pushed(connection):
+    """A deployed, then B ("fixes INC-1") and C pushed: a head-only deployment of C infers B."""
+    record_change(project=connection.project, sha=A, reported_at=T0, repo_url=REPO)
+    deploy(connection, ref(A), ident="d1", hours=1)
+    record_change(
+        project=connection.project,
+        sha=B,
+        reported_at=T0 + timedelta(hours=2),
+        repo_url=REPO,
+        message="fixes INC-1",
+    )
+    record_change(
+        project=connection.project, sha=C, reported_at=T0 + timedelta(hours=3), repo_url=REPO
+    )
+
+
 class TestInferredCommits:
     """A deployment naming only its head also contains the changes pushed since the previous
     one (apps.deployments.inference): their messages' keys are its keys."""
 
     def test_an_inferred_change_brings_its_key(self, connection):
-        record_change(project=connection.project, sha=A, reported_at=T0, repo_url=REPO)
-        deploy(connection, ref(A), ident="d1", hours=1)
-        record_change(
-            project=connection.project,
-            sha=B,
-            reported_at=T0 + timedelta(hours=2),
-            repo_url=REPO,
-            message="fixes INC-1",
-        )
-        record_change(
-            project=connection.project, sha=C, reported_at=T0 + timedelta(hours=3), repo_url=REPO
-        )
+        deployed_then_pushed(connection)
 
         d2 = deploy(connection, ref(C), ident="d2", hours=4)
 
         assert stored(d2) == {"INC-1"}
 
     def test_a_change_no_longer_inferred_takes_its_key_away(self, connection):
-        record_change(project=connection.project, sha=A, reported_at=T0, repo_url=REPO)
-        deploy(connection, ref(A), ident="d1", hours=1)
-        record_change(
-            project=connection.project,
-            sha=B,
-            reported_at=T0 + timedelta(hours=2),
-            repo_url=REPO,
-            message="fixes INC-1",
-        )
-        record_change(
-            project=connection.project, sha=C, reported_at=T0 + timedelta(hours=3), repo_url=REPO
-        )
+        deployed_then_pushed(connection)
         d3 = deploy(connection, ref(C), ident="d3", hours=10)
         assert stored(d3) == {"INC-1"}
 

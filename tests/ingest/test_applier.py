@@ -4,9 +4,11 @@ rejected with its error; a batch that fails midway leaves everything pending, no
 two appliers at once apply each delivery once."""
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from django.db import OperationalError, connections
+from django.db import OperationalError, connections, transaction
 
 from apps.deployments.models import Deployment
 from apps.ingest import applier
@@ -48,6 +50,33 @@ def post(api, connection, auth, route: str, body: dict):
     )
     assert response.status_code == 202, response.content
     return response.json()["delivery_id"]
+
+
+@contextmanager
+def another_applier_holding(connection) -> Iterator[None]:
+    """Another applier's transaction holds `connection`'s advisory lock meanwhile."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic(), connections["default"].cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    [applier.LOCK_NAMESPACE, connection.pk],
+                )
+                locked.set()
+                release.wait(10)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def shipped(connection, external_id: str) -> set[str]:
@@ -157,29 +186,8 @@ def test_a_connection_held_by_one_applier_is_skipped_by_another(api, production_
     free, free_auth = sender()
     post(api, held, held_auth, "deployments", deployment("h-1", "aaa"))
     post(api, free, free_auth, "deployments", deployment("f-1", "bbb"))
-    locked, release = threading.Event(), threading.Event()
-
-    def first_applier():
-        from django.db import transaction
-
-        try:
-            with transaction.atomic(), connections["default"].cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [applier.LOCK_NAMESPACE, held.pk]
-                )
-                locked.set()
-                release.wait(10)
-        finally:
-            connections["default"].close()
-
-    thread = threading.Thread(target=first_applier)
-    thread.start()
-    assert locked.wait(10)
-    try:
+    with another_applier_holding(held):
         batch = apply_pending()
-    finally:
-        release.set()
-        thread.join()
 
     assert len(batch) == 1
     assert Deployment.objects.get().external_id == "f-1"
@@ -250,25 +258,7 @@ def test_new_deployments_of_a_batch_are_written_in_statements_that_do_not_grow_w
 @pytest.mark.django_db(transaction=True)
 def test_a_sender_that_waits_past_its_deadline_gets_the_receipt(api, production_road):
     connection, auth = sender()
-    locked, release = threading.Event(), threading.Event()
-
-    def busy_applier():
-        from django.db import transaction
-
-        try:
-            with transaction.atomic(), connections["default"].cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [applier.LOCK_NAMESPACE, connection.pk]
-                )
-                locked.set()
-                release.wait(10)
-        finally:
-            connections["default"].close()
-
-    thread = threading.Thread(target=busy_applier)
-    thread.start()
-    assert locked.wait(10)
-    try:
+    with another_applier_holding(connection):
         response = api.post(
             f"/api/v1/connections/{connection.pk}/deployments",
             data=deployment("d-1", "aaa"),
@@ -276,9 +266,6 @@ def test_a_sender_that_waits_past_its_deadline_gets_the_receipt(api, production_
             HTTP_PREFER="wait=1",
             **auth,
         )
-    finally:
-        release.set()
-        thread.join()
 
     assert response.status_code == 202
     assert "Preference-Applied" not in response

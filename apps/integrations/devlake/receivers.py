@@ -84,11 +84,15 @@ KEYLESS = Keyless()
 # --- DevLake's own routes: its answers, its time forms, pull requests --------------------
 
 
+# What DevLake's client reads as delivered (server/api/shared/api_output.go).
+DEVLAKE_SUCCESS = {"code": 0, "success": True, "message": "success"}
+
+
 def devlake_answer(outcome: Outcome, *, readings: list[dict[str, str]] | None = None) -> Outcome:
     """DevLake answers 200 with `success` (server/api/shared/api_output.go); DORA Hub's own
     fields stay beside it, so `status` still says created, updated or unchanged."""
     outcome.status_code = status.HTTP_200_OK
-    outcome.body = {"code": 0, "success": True, "message": "success", **outcome.body}
+    outcome.body = {**DEVLAKE_SUCCESS, **outcome.body}
     outcome.readings = list(readings or [])
     return outcome
 
@@ -96,7 +100,7 @@ def devlake_answer(outcome: Outcome, *, readings: list[dict[str, str]] | None = 
 def devlake_receipt(receipt: Receipt, *, readings: list[dict[str, str]] | None = None) -> Receipt:
     """DevLake's client counts 200 with `success` as delivered, whether or not it is applied yet."""
     receipt.status_code = status.HTTP_200_OK
-    receipt.body = {"code": 0, "success": True, "message": "success", **receipt.body}
+    receipt.body = {**DEVLAKE_SUCCESS, **receipt.body}
     receipt.readings = list(readings or receipt.readings)
     return receipt
 
