@@ -245,9 +245,10 @@ def test_a_database_restart_answers_503_and_recovers_without_a_restart(
 
 
 def settle_remote(url: str) -> None:
-    """Follow-ups that failed with the database are retried by the worker; what is left is the
-    reconciliation's, sent here as beat would, until every delivery is processed and every
-    snapshot rebuilt."""
+    """Applier runs and follow-ups that failed with the database are retried by the worker; what
+    is left is the reconciliation's, sent here as beat would, until every accepted delivery is
+    applied and followed up and every snapshot rebuilt. A worker still starting up when the
+    traffic ends leaves deliveries pending, which this waits for too."""
     from apps.operations.tasks import reconcile
 
     sent_at = 0.0
@@ -281,9 +282,10 @@ def _count_rows(url: str) -> dict[str, int]:
         "incidents_resolved": (
             "SELECT count(*) FROM issues_issue WHERE is_incident AND resolved_at IS NOT NULL"
         ),
+        # Accepted and not yet applied (the applier's) or not yet followed up (derive's).
         "unprocessed": (
-            "SELECT count(*) FROM ingest_delivery "
-            "WHERE status = 'accepted' AND processed_at IS NULL"
+            "SELECT count(*) FROM ingest_delivery WHERE status = 'pending' "
+            "OR (status = 'accepted' AND processed_at IS NULL)"
         ),
         # Requests answered 503 whose refusal could not be written (the database was gone).
         "unanswered": "SELECT count(*) FROM ingest_delivery WHERE status = 'received'",
