@@ -4,7 +4,7 @@ Every page, list, CSV header and chart axis goes through these functions, so "ti
 restore" reads the same everywhere ("8.5 h", never "8 hours, 30 minutes" on one page and
 "510 min" on another)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 NO_VALUE = "—"
 MINUTE = 60.0
@@ -75,3 +75,19 @@ def axis_unit(values: list[float | None]) -> tuple[str, float]:
 def csv_header(name: str, unit: str) -> str:
     """A CSV column named with its unit, e.g. `time_to_restore_seconds`."""
     return f"{name}_{unit}" if unit else name
+
+
+# The raw values of a CSV cell or a `data-` attribute: machine-readable, never localised, empty
+# when there is none (the page contract in docs/dashboards.md).
+
+
+def csv_instant(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def csv_seconds(value: float | None) -> str:
+    return "" if value is None else str(round(value))
+
+
+def raw_number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))

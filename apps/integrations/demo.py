@@ -74,9 +74,11 @@ class DemoSummary:
 
 
 def seed(*, days: int = 180, now: datetime | None = None, seed: int = 7) -> DemoSummary:
-    rng = random.Random(seed)
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    start = now - timedelta(days=days)
+    # History starts at midnight on a Monday, so one seed gives the same releases on whatever
+    # day it runs (teams rarely ship at weekends): a later day only adds the newest ones.
+    start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0)
+    start -= timedelta(days=start.weekday())
     summary = DemoSummary()
     for slug, name in EMPTY_PROJECTS:
         get_or_create_project(slug=slug, name=name)
@@ -88,6 +90,8 @@ def seed(*, days: int = 180, now: datetime | None = None, seed: int = 7) -> Demo
                 project=project, name=f"{team.slug}-deploys", kind="devlake"
             )
         with transaction.atomic():
+            # A sequence per project, so one project's history does not shift another's.
+            rng = random.Random(f"{seed}:{team.slug}")
             _seed_team(rng, team, connection, start, now, summary)
             _seed_open_and_unlinked(team, connection, now, summary)
     for slug, name, members in ORG_TEAMS:

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -28,6 +28,14 @@ def test_demo_history_has_three_projects_failures_and_linked_and_unlinked_incide
     incidents = Issue.objects.filter(is_incident=True)
     assert incidents.filter(deployment__isnull=False).exists()
     assert incidents.filter(resolved_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize("day", range(7))
+def test_a_short_demo_shows_every_project_with_a_cadence_whatever_the_weekday(day):
+    # Test pages seed 30 days; the slowest project (0.8 releases a week) must have some in it.
+    demo.seed(days=30, now=NOW + timedelta(days=day))
+    shipped = Deployment.objects.filter(environment="PRODUCTION", result="SUCCESS")
+    assert set(shipped.values_list("project__slug", flat=True)) == {"shop", "payments", "search"}
 
 
 def test_seed_demo_loads_once():

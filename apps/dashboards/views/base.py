@@ -1,5 +1,5 @@
 """What every dashboard page shares: the subject (project, team or organisation) from the URL,
-the filtered list page, and the raw values the page contract (docs/dashboards.md) carries."""
+the filtered list page and the services its filter offers."""
 
 from collections.abc import Callable
 from typing import Any
@@ -23,19 +23,6 @@ from apps.dashboards.subjects import (
 from apps.deployments.selectors import project_services
 
 PAGE_SIZE = 50
-
-
-def _iso(value: Any) -> str:
-    return value.isoformat() if value else ""
-
-
-def _raw(value: float | None) -> str:
-    """A number for a data- attribute: unlocalised, empty when there is none."""
-    return "" if value is None else repr(float(value))
-
-
-def _seconds(value: float | None) -> str:
-    return "" if value is None else str(round(value))
 
 
 class SubjectPageMixin(LoginRequiredMixin):
@@ -98,14 +85,15 @@ class FilteredListPage(SubjectPageMixin, View):
             "filter": filterset,
             "page": paginated,
             "figure": figure,
-            "services": _services(scope.subject),
+            "services": subject_services(scope.subject),
             **extra,
             "keep": keep + extra.get("keep", []),
         }
         return render(request, self.template_name, context)
 
 
-def _services(subject: Subject) -> list[str]:
+def subject_services(subject: Subject) -> list[str]:
+    """The services a subject's deployments name, for the service filter."""
     if subject.project is not None:
         return project_services(project_id=subject.project.pk)
     return project_services(project_ids=[p.pk for p in subject.projects] or None)

@@ -13,9 +13,7 @@ from django.views import View
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from apps.dashboards.forms import DeploymentMarkForm, IncidentAttributionForm, WithdrawForm
-from apps.dashboards.views.base import (
-    SubjectPageMixin,
-)
+from apps.dashboards.views.base import SubjectPageMixin
 from apps.deployments.models import Deployment
 from apps.deployments.selectors import (
     deployment_commits_with_lead_time,

@@ -7,16 +7,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.dashboards.filters import DeploymentPageFilter, IncidentPageFilter
-from apps.dashboards.formatting import csv_header, human_duration
+from apps.dashboards.formatting import (
+    csv_header,
+    csv_instant,
+    csv_seconds,
+    human_duration,
+    raw_number,
+)
 from apps.dashboards.subjects import (
     PageScope,
 )
-from apps.dashboards.views.base import (
-    FilteredListPage,
-    _iso,
-    _raw,
-    _seconds,
-)
+from apps.dashboards.views.base import FilteredListPage
 from apps.deployments.models import Deployment
 from apps.metrics.selectors import figure_rows
 
@@ -47,8 +48,8 @@ class DeploymentListPage(FilteredListPage):
         ("service", lambda d: d.service),
         ("repository", lambda d: d.repository.url if d.repository else ""),
         ("commit_sha", lambda d: d.commit_sha),
-        ("started_at", lambda d: _iso(d.started_at)),
-        ("finished_at", lambda d: _iso(d.finished_at)),
+        ("started_at", lambda d: csv_instant(d.started_at)),
+        ("finished_at", lambda d: csv_instant(d.finished_at)),
         ("is_rollback", lambda d: d.is_rollback),
         ("is_hotfix", lambda d: d.is_hotfix),
     )
@@ -83,10 +84,10 @@ class ChangeListPage(FilteredListPage):
         ("sha", lambda c: c.commit.sha),
         ("project", lambda c: c.deployment.project.slug),
         ("repository", lambda c: c.repository.url if c.repository else ""),
-        ("started_at", lambda c: _iso(c.commit.start_at)),
+        ("started_at", lambda c: csv_instant(c.commit.start_at)),
         ("first_deployment_id", lambda c: c.deployment_id),
-        ("first_deployed_at", lambda c: _iso(c.shipped_at)),
-        (csv_header("lead_time", "seconds"), lambda c: _seconds(c.lead)),
+        ("first_deployed_at", lambda c: csv_instant(c.shipped_at)),
+        (csv_header("lead_time", "seconds"), lambda c: csv_seconds(c.lead)),
         ("counted", lambda c: c.counted),
         ("skipped_because", figure_rows.skip_reason),
     )
@@ -114,7 +115,7 @@ class ChangeListPage(FilteredListPage):
         return {
             "heading_noun": "changes",
             "heading": headings.get(show, headings[""]),
-            "median_attr": None if show == "skipped" else _raw(median),
+            "median_attr": None if show == "skipped" else raw_number(median),
             "median_text": human_duration(median) if median is not None else "",
             "counted": counted,
             "skipped": len(counts) - counted,
@@ -137,10 +138,10 @@ class IncidentListPage(FilteredListPage):
         ("title", lambda i: i.title),
         ("status", lambda i: i.status),
         ("service", lambda i: i.service),
-        ("created_at", lambda i: _iso(i.created_at)),
-        ("resolved_at", lambda i: _iso(i.resolved_at)),
-        (csv_header("time_to_restore", "seconds"), lambda i: _seconds(i.restore)),
-        (csv_header("recovery_time", "seconds"), lambda i: _seconds(i.recovery)),
+        ("created_at", lambda i: csv_instant(i.created_at)),
+        ("resolved_at", lambda i: csv_instant(i.resolved_at)),
+        (csv_header("time_to_restore", "seconds"), lambda i: csv_seconds(i.restore)),
+        (csv_header("recovery_time", "seconds"), lambda i: csv_seconds(i.recovery)),
         ("deployment_id", lambda i: i.deployment_id or ""),
         ("link_method", lambda i: i.link_method),
     )
@@ -162,7 +163,7 @@ class IncidentListPage(FilteredListPage):
         return {
             "heading_noun": "incidents",
             "heading": self.headings[figure],
-            "median_attr": None if figure == "open_incidents" else _raw(median),
+            "median_attr": None if figure == "open_incidents" else raw_number(median),
             "median_text": human_duration(median) if median is not None else "",
             "median_field": field,
             "all_rows_href": page.link("incidents"),

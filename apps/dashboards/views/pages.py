@@ -18,10 +18,7 @@ from apps.dashboards.subjects import (
     PageScope,
     organisation_subject,
 )
-from apps.dashboards.views.base import (
-    SubjectPageMixin,
-    _services,
-)
+from apps.dashboards.views.base import SubjectPageMixin, subject_services
 from apps.metrics.selectors import dora_report, figure_rows
 
 
@@ -77,7 +74,7 @@ class DashboardPage(SubjectPageMixin, View):
                 "chart_data": trend_charts(
                     report.series, page=page, interval=interval, benchmark=benchmark
                 ),
-                "services": _services(page.subject),
+                "services": subject_services(page.subject),
                 "first_delivery": first_delivery.panel(request, page.subject.project)
                 if page.subject.project is not None
                 else None,
@@ -101,7 +98,7 @@ class CoveragePage(SubjectPageMixin, View):
                 "form": page.form,
                 "period": page.period,
                 "coverage": data_coverage(scope=page.scope),
-                "services": _services(page.subject),
+                "services": subject_services(page.subject),
             },
         )
 

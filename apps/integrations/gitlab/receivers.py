@@ -124,7 +124,15 @@ class GitLabReceiver(Receiver):
         hook = self.hook(inbound)
         if hook not in HOOKS:
             return incidents.ignored(hook, "DORA Hub does not use this hook.")
-        handler: Callable[..., Outcome] = getattr(self, f"on_{HOOKS[hook]}")
+        handlers: dict[str, Callable[..., Outcome]] = {
+            "push": self.on_push,
+            "merge_request": self.on_merge_request,
+            "deployment": self.on_deployment,
+            "pipeline": self.on_pipeline,
+            "release": self.on_release,
+            "issue": self.on_issue,
+        }
+        handler = handlers[HOOKS[hook]]
         return handler(connection=connection, payload=payload, received_at=inbound.received_at)
 
     def on_push(self, *, connection: Connection, payload: Any, received_at: datetime) -> Outcome:
