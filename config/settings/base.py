@@ -173,6 +173,9 @@ DORAHUB_PREFER_WAIT_MAX_SECONDS = env.int("DORAHUB_PREFER_WAIT_MAX_SECONDS", def
 # How long a web process trusts a token it looked up: a revoked or expired token, or a
 # disabled connection, stops working within this many seconds. 0 looks up every request.
 DORAHUB_TOKEN_CACHE_SECONDS = env.int("DORAHUB_TOKEN_CACHE_SECONDS", default=5)
+# How long the figures of a project with every day rebuilt are kept in the cache (their key
+# changes with each rebuild, so this only bounds the cache's size). 0 computes every request.
+DORAHUB_FIGURE_CACHE_SECONDS = env.int("DORAHUB_FIGURE_CACHE_SECONDS", default=86400)
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {

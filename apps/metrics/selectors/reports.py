@@ -16,6 +16,7 @@ from apps.connections.models import Project
 from apps.core.aggregates import percentile_cont
 from apps.core.snapshot_reads import reads_one_snapshot
 from apps.metrics import levels
+from apps.metrics.selectors import kept_figures
 from apps.metrics.selectors.deployments import DeploymentCounts, live_deployment_counts
 from apps.metrics.selectors.incidents import incident_days, restore_times
 from apps.metrics.selectors.lead_times import LeadTimeFigures
@@ -33,7 +34,7 @@ from apps.metrics.selectors.results import (
     ReworkRate,
     SeriesPoint,
 )
-from apps.metrics.selectors.sources import figure_sources
+from apps.metrics.selectors.sources import FigureSources, figure_sources
 
 
 @reads_one_snapshot
@@ -137,7 +138,33 @@ class _Computed:
 
 
 def _compute(piece: Slice, *, benchmark: str, interval: str | None) -> _Computed:
+    """The figures of every member of `piece`: kept ones from the cache, the others computed
+    (and kept when the project is clean)."""
     sources = figure_sources(piece)
+    kept = kept_figures.read(piece, sources, benchmark=benchmark, interval=interval)
+    rest = [k for k in piece.members() if k is None or k not in kept]
+    if not kept:
+        result = _compute_rows(piece, sources, benchmark=benchmark, interval=interval)
+    elif rest:
+        ids = {k for k in rest if k is not None}
+        result = _compute_rows(
+            piece.only(ids), sources.only(ids), benchmark=benchmark, interval=interval
+        )
+    else:
+        result = _Computed(from_snapshots=set(sources.clean))
+    new = {k: (result.figures[k], result.series.get(k, [])) for k in sources.clean if k in rest}
+    kept_figures.keep(piece, sources, new, benchmark=benchmark, interval=interval)
+    for project_id, (figures, series) in kept.items():
+        result.figures[project_id] = figures
+        if interval is not None:
+            result.series[project_id] = series
+        result.from_snapshots.add(project_id)
+    return result
+
+
+def _compute_rows(
+    piece: Slice, sources: FigureSources, *, benchmark: str, interval: str | None
+) -> _Computed:
     counts = DeploymentCounts(piece, sources)
     leads = LeadTimeFigures(piece, sources)
     totals = counts.get(None)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 
 from apps.marks.models import DirtyDay
 from apps.metrics.models import DailySnapshot
@@ -23,10 +23,20 @@ class FigureSources:
 
     clean: frozenset[int] = frozenset()
     marked: dict[int, set[date]] = field(default_factory=dict)
+    # Per clean project, what its figures were computed from: its snapshot rows before the
+    # period's end and when the latest was built (apps.metrics.selectors.kept_figures).
+    versions: dict[int, str] = field(default_factory=dict)
 
     @property
     def stored(self) -> set[int]:
         return set(self.clean) | set(self.marked)
+
+    def only(self, ids: set[int]) -> "FigureSources":
+        return FigureSources(
+            clean=self.clean & ids,
+            marked={p: days for p, days in self.marked.items() if p in ids},
+            versions={p: v for p, v in self.versions.items() if p in ids},
+        )
 
 
 def figure_sources(piece: Slice) -> FigureSources:
@@ -42,20 +52,33 @@ def figure_sources(piece: Slice) -> FigureSources:
         .annotate(days=Count("day", distinct=True))
         .values_list("project_id", "days")
     )
-    # A snapshot built in another time zone shifts every day: any such row disqualifies.
-    stale = set(
+    built = (
         DailySnapshot.objects.filter(
             project_id__in=piece.project_ids, environment=piece.environment
         )
-        .exclude(time_zone=str(piece.tz))
         .order_by()
-        .values_list("project_id", flat=True)
-        .distinct()
+        .values("project_id")
+        .annotate(
+            # A snapshot built in another time zone shifts every day: any such row disqualifies.
+            other_zone=Count("pk", filter=~Q(time_zone=str(piece.tz))),
+            rows=Count("pk", filter=Q(day__lt=piece.until)),
+            last=Max("computed_at", filter=Q(day__lt=piece.until)),
+        )
     )
+    stale, versions = set(), {}
+    for row in built:
+        if row["other_zone"]:
+            stale.add(row["project_id"])
+        last = row["last"].isoformat() if row["last"] else "-"
+        versions[row["project_id"]] = f"{row['rows']}:{last}"
     few = [p for p, n in marked_days.items() if n <= MAX_MARKED_DAYS and p not in stale]
     marked: dict[int, set[date]] = {p: set() for p in few}
     if few:
         for project_id, day in marks.filter(project_id__in=few).values_list("project_id", "day"):
             marked[project_id].add(day)
     clean = set(piece.project_ids) - set(marked_days) - stale
-    return FigureSources(clean=frozenset(clean), marked=marked)
+    return FigureSources(
+        clean=frozenset(clean),
+        marked=marked,
+        versions={p: versions.get(p, "0:-") for p in clean},
+    )

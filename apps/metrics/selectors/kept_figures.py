@@ -1,0 +1,83 @@
+"""The figures of a clean project, kept in the cache between requests.
+
+A clean project (no day marked up to the period's end, every snapshot built in its time zone:
+`apps.metrics.selectors.sources`) has figures that depend only on what the snapshot rebuild
+wrote, and on rows that no write changes without marking a day. Rebuilding a marked day
+rewrites that day's snapshot row, or deletes it when nothing is left to count. So the number
+of the project's snapshot rows before the period's end and the latest time one was built
+(`FigureSources.versions`) change with every rebuild that can change the figures, including
+one of a day before the period (a change's first deployment moved out of it). That version is
+part of the key: an entry is never invalidated, it simply stops being asked for, and expires.
+
+Most of a dashboard's periods are clean most of the time: the previous period always, once a
+delivery's rebuild has run. A project with a marked day is computed as before.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from apps.metrics.selectors.query import Slice
+from apps.metrics.selectors.results import Figures, SeriesPoint
+from apps.metrics.selectors.sources import FigureSources
+
+logger = logging.getLogger(__name__)
+
+# Bumped when what a key holds, or how figures are computed, changes.
+LAYOUT = 1
+
+Kept = tuple[Figures, list[SeriesPoint]]
+
+
+def _key(piece: Slice, project_id: int, version: str, benchmark: str, interval: str | None) -> str:
+    return (
+        f"figures:{LAYOUT}:{project_id}:{piece.environment}:{piece.tz}:{piece.since}:"
+        f"{piece.until}:{benchmark}:{interval or '-'}:{version}"
+    )
+
+
+def _keys(
+    piece: Slice, sources: FigureSources, benchmark: str, interval: str | None
+) -> dict[str, int]:
+    if settings.DORAHUB_FIGURE_CACHE_SECONDS <= 0:
+        return {}
+    return {
+        _key(piece, project_id, version, benchmark, interval): project_id
+        for project_id, version in sources.versions.items()
+    }
+
+
+def read(
+    piece: Slice, sources: FigureSources, *, benchmark: str, interval: str | None
+) -> dict[int, Kept]:
+    """The kept figures of the clean members of `piece`, by project id."""
+    keys = _keys(piece, sources, benchmark, interval)
+    if not keys:
+        return {}
+    try:
+        found: dict[str, Any] = cache.get_many(list(keys))
+    except Exception:  # the cache is an optimisation: without it, figures are computed
+        logger.warning("figure cache unavailable", exc_info=True)
+        return {}
+    return {keys[key]: value for key, value in found.items()}
+
+
+def keep(
+    piece: Slice,
+    sources: FigureSources,
+    computed: dict[int, Kept],
+    *,
+    benchmark: str,
+    interval: str | None,
+) -> None:
+    """Keep the figures just computed for the clean members of `piece`."""
+    keys = _keys(piece, sources, benchmark, interval)
+    values = {key: computed[pk] for key, pk in keys.items() if pk in computed}
+    if not values:
+        return
+    try:
+        cache.set_many(values, timeout=settings.DORAHUB_FIGURE_CACHE_SECONDS)
+    except Exception:
+        logger.warning("figure cache unavailable", exc_info=True)
