@@ -274,7 +274,7 @@ class Bench:
 def mark_today_dirty() -> None:
     """A delivery has just arrived for every project: today is dirty until the next rebuild."""
     from apps.connections.models import Project
-    from apps.metrics.services import mark_dirty
+    from apps.marks.services import mark_dirty
 
     now = datetime.now(UTC)
     for project in Project.objects.all():

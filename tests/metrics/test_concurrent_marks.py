@@ -14,4 +14,4 @@ pytestmark = pytest.mark.django_db
 def test_a_part_that_can_match_nothing_adds_no_rows():
     emptied = ChangeLeadTime.objects.filter(pk__in=[]).annotate(lead=F("lead_seconds"))
 
-    assert _union_lead_figures([(emptied, None)]) == {}
+    assert _union_lead_figures([(emptied, None)], by_project=True) == {}

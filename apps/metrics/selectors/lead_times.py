@@ -3,10 +3,11 @@ read from the stored lead times, and their percentiles per (project, bucket)."""
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, DateField, Expression, F, Q, QuerySet, Value
+from django.db.models import Count, DateField, Expression, F, IntegerField, Q, QuerySet, Value
 
 from apps.core.aggregates import SQLITE_PERCENTILE, EpochSeconds, Percentile
 from apps.deployments.models import DeploymentCommit
@@ -19,7 +20,7 @@ from apps.metrics.selectors.query import (
     bucket_of,
     on_marked_days,
 )
-from apps.metrics.selectors.sources import FigureSources
+from apps.metrics.selectors.sources import FigureSources, MemberMarks, member_marks
 
 
 def shipped_first_in(piece: Slice) -> QuerySet[DeploymentCommit]:
@@ -44,12 +45,14 @@ def shipped_first_in(piece: Slice) -> QuerySet[DeploymentCommit]:
 
 def stored_lead_times(piece: Slice) -> QuerySet[ChangeLeadTime]:
     """The same rows as `shipped_first_in`, as the snapshot rebuild stored them."""
-    return ChangeLeadTime.objects.filter(
-        project_id__in=piece.project_ids or (),
+    stored = ChangeLeadTime.objects.filter(
         environment=piece.environment,
         first_deployed_at__gte=piece.start,
         first_deployed_at__lt=piece.end,
-    ).annotate(shipped_at=F("first_deployed_at"), lead=F("lead_seconds"))
+    )
+    if piece.project_ids is not None:
+        stored = stored.filter(project_id__in=piece.project_ids)
+    return stored.annotate(shipped_at=F("first_deployed_at"), lead=F("lead_seconds"))
 
 
 LEAD_FIGURES = ("changes", "skipped", "median", "p75", "p90")
@@ -73,10 +76,13 @@ class LeadTimeFigures:
     def __init__(self, piece: Slice, sources: FigureSources):
         self.piece = piece
         self.sources = sources
+        # Several projects as one (a team, all projects): their stored rows, and the rows
+        # around their marked days, serve every member at once.
+        self._members = None if piece.service or piece.by_project else member_marks(piece)
         live = [k for k in piece.members() if k not in sources.stored]
         self._live = (
             None
-            if not live
+            if not live or self._members is not None
             # Only the all-projects slice has the member None, and then live is all members.
             else piece
             if live == piece.members()
@@ -85,6 +91,8 @@ class LeadTimeFigures:
 
     def get(self, interval: str | None) -> Grouped:
         piece = self.piece
+        if self._members is not None:
+            return self._as_one(interval, self._members)
         rows: Grouped = {}
         if self.sources.clean:
             rows.update(
@@ -110,29 +118,58 @@ class LeadTimeFigures:
 
     def _marked(self, interval: str | None) -> Grouped:
         piece = self.piece.only(self.sources.marked)
-        marked, tz = self.sources.marked, piece.tz
-        shipped = (
-            shipments(environment=piece.environment)
-            .filter(on_marked_days("deployment__project_id", "deployment__finished_at", marked, tz))
-            .values("commit_id")
-        )
-        first_on = ChangeLeadTime.objects.filter(
-            on_marked_days("project_id", "first_deployed_at", marked, tz),
-            environment=piece.environment,
-        ).values("commit_id")
-        # One IN (... UNION ...): with two OR'ed IN lists PostgreSQL scans every shipment.
-        concerned = shipped.union(first_on)
-        stored = stored_lead_times(piece).exclude(commit_id__in=concerned)
-        searched = shipped_first_in(piece).filter(commit_id__in=concerned)
-        return _union_lead_figures(
-            [
-                (stored, bucket_of("first_deployed_at", interval, tz)),
-                (searched, bucket_of("deployment__finished_at", interval, tz)),
-            ]
-        )
+        return _stored_around(piece, self.sources.marked, {}, interval, by_project=True)
+
+    def _as_one(self, interval: str | None, members: MemberMarks) -> Grouped:
+        piece = self.piece
+        if not members.marked:
+            return aggregate_per_group(
+                stored_lead_times(piece),
+                by_project=False,
+                bucket=bucket_of("first_deployed_at", interval, piece.tz),
+                aggregates=LEAD_AGGREGATES,
+            )
+        return _stored_around(piece, members.marked, members.zones, interval, by_project=False)
 
 
-def _union_lead_figures(parts: list[tuple[QuerySet[Any], Expression | None]]) -> Grouped:
+def _stored_around(
+    piece: Slice,
+    marked: dict[int, set[date]],
+    zones: dict[int, ZoneInfo],
+    interval: str | None,
+    *,
+    by_project: bool,
+) -> Grouped:
+    """Lead time figures over the stored rows of the changes no marked day concerns, together
+    with the others searched from the deployments."""
+    tz = piece.tz
+    shipped = (
+        shipments(environment=piece.environment)
+        .filter(
+            on_marked_days("deployment__project_id", "deployment__finished_at", marked, tz, zones)
+        )
+        .values("commit_id")
+    )
+    first_on = ChangeLeadTime.objects.filter(
+        on_marked_days("project_id", "first_deployed_at", marked, tz, zones),
+        environment=piece.environment,
+    ).values("commit_id")
+    # One IN (... UNION ...): with two OR'ed IN lists PostgreSQL scans every shipment.
+    concerned = shipped.union(first_on)
+    stored = stored_lead_times(piece).exclude(commit_id__in=concerned)
+    searched = shipped_first_in(piece).filter(commit_id__in=concerned)
+    return _union_lead_figures(
+        [
+            (stored, bucket_of("first_deployed_at", interval, tz)),
+            (searched, bucket_of("deployment__finished_at", interval, tz)),
+        ],
+        by_project=by_project,
+    )
+
+
+def _union_lead_figures(
+    parts: list[tuple[QuerySet[Any], Expression | None]], *, by_project: bool
+) -> Grouped:
     """LEAD_AGGREGATES per (project, bucket) over the rows of several querysets, in one query:
     percentiles of two sources cannot be combined afterwards, and Django cannot aggregate over
     a UNION, so the union's aggregate is written here."""
@@ -142,7 +179,9 @@ def _union_lead_figures(parts: list[tuple[QuerySet[Any], Expression | None]]) ->
         try:
             sql, part_params = (
                 queryset.annotate(
-                    u_project=F("project_id"),
+                    u_project=F("project_id")
+                    if by_project
+                    else Value(None, output_field=IntegerField()),
                     u_bucket=bucket
                     if bucket is not None
                     else Value(None, output_field=DateField()),

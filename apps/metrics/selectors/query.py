@@ -113,8 +113,17 @@ def within_local_days(field: str, days: Iterable[date], tz: ZoneInfo) -> Q:
     return condition
 
 
-def on_marked_days(project_field: str, field: str, marked: dict[int, set[date]], tz: ZoneInfo) -> Q:
+def on_marked_days(
+    project_field: str,
+    field: str,
+    marked: dict[int, set[date]],
+    tz: ZoneInfo,
+    zones: dict[int, ZoneInfo] | None = None,
+) -> Q:
+    """`field` lies on a marked day of its project; a project's days are local to its own
+    zone in `zones` (the members of a team or of all projects), else to `tz`."""
     condition = Q()
     for project_id, days in marked.items():
-        condition |= Q(**{project_field: project_id}) & within_local_days(field, days, tz)
+        zone = (zones or {}).get(project_id, tz)
+        condition |= Q(**{project_field: project_id}) & within_local_days(field, days, zone)
     return condition

@@ -1,10 +1,12 @@
 """Where each project's figures come from: snapshots when clean, rows around marked days."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Max, Q
 
+from apps.connections.models import Project
 from apps.marks.models import DirtyDay
 from apps.metrics.models import DailySnapshot
 from apps.metrics.selectors.query import Slice
@@ -82,3 +84,37 @@ def figure_sources(piece: Slice) -> FigureSources:
         marked=marked,
         versions={p: versions.get(p, "0:-") for p in clean},
     )
+
+
+@dataclass(frozen=True)
+class MemberMarks:
+    """The marked days of the projects of a team or of all projects, each in its own zone: the
+    stored lead times serve every change those days do not concern."""
+
+    marked: dict[int, set[date]]
+    zones: dict[int, ZoneInfo]
+
+
+def member_marks(piece: Slice) -> MemberMarks | None:
+    """For a slice of several projects as one (`merged`, or all projects): the members' marked
+    days up to the period's end; None when a member has too many to search them (its time zone
+    changed, a full rebuild is under way): then everything is searched from the rows. One
+    query, three when days are marked."""
+    # A member's local days may end up to a day after the slice's own.
+    marks = DirtyDay.objects.filter(
+        environment=piece.environment, day__lte=piece.until + timedelta(days=1)
+    ).order_by()
+    if piece.project_ids is not None:
+        marks = marks.filter(project_id__in=piece.project_ids)
+    counted = marks.values("project_id").annotate(days=Count("day", distinct=True))
+    if any(row["days"] > MAX_MARKED_DAYS for row in counted):
+        return None
+    marked: dict[int, set[date]] = {}
+    if counted:
+        for project_id, day in marks.values_list("project_id", "day"):
+            marked.setdefault(project_id, set()).add(day)
+    zones = {
+        pk: ZoneInfo(name)
+        for pk, name in Project.objects.filter(pk__in=marked).values_list("pk", "time_zone")
+    }
+    return MemberMarks(marked=marked, zones=zones)
