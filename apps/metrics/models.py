@@ -74,7 +74,13 @@ class ChangeLeadTime(models.Model):
                 # commit: a period with marked days excludes the changes they concern.
                 include=["lead_seconds", "commit"],
                 name="changeleadtime_period",
-            )
+            ),
+            # The lead times of a team of many projects, or of all projects, in one range.
+            models.Index(
+                fields=["environment", "first_deployed_at"],
+                include=["lead_seconds", "commit"],
+                name="changeleadtime_all_projects",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,10 @@ def report(project, since: date = SINCE, until: date = UNTIL) -> dict:
     }
 
 
+def as_one(scope: Scope) -> dict:
+    return asdict(dora_report(scope=scope, interval=None, benchmark="2023").figures)
+
+
 def queries_of(project) -> tuple[dict, int]:
     with CaptureQueriesContext(db_connection) as queries:
         read = report(project)
@@ -125,6 +129,30 @@ def test_each_period_and_interval_is_kept_apart(connection):
     assert without_series.series  # the weekly report was kept with its series, this one too
 
 
+def test_a_team_is_kept_while_none_of_its_projects_is_marked(connection):
+    other = ConnectionFactory(project=ProjectFactory(time_zone="Asia/Kolkata"))
+    ship(connection, "a", datetime(2024, 3, 12, 12, tzinfo=UTC), "1" * 40)
+    ship(other, "b", datetime(2024, 3, 13, 12, tzinfo=UTC), "2" * 40)
+    recompute_dirty()
+    team = Scope(
+        project=None, projects=(connection.project, other.project), since=SINCE, until=UNTIL
+    )
+    computed = as_one(team)
+    with CaptureQueriesContext(db_connection) as keeping:
+        kept = as_one(team)
+
+    ship(other, "c", datetime(2024, 3, 20, 12, tzinfo=UTC), "3" * 40)
+    marked = as_one(team)
+    recompute_dirty()
+    rebuilt = as_one(team)
+
+    assert kept == computed
+    assert kept["deployment_frequency"]["deployments"] == 2
+    assert len(keeping) <= 4  # the members' marks and snapshot versions
+    assert marked["deployment_frequency"]["deployments"] == 3
+    assert rebuilt == marked
+
+
 def test_without_a_cache_the_figures_are_computed(connection, settings):
     ship(connection, "a", datetime(2024, 3, 12, 12, tzinfo=UTC), "1" * 40)
     recompute_dirty()
@@ -169,8 +197,10 @@ def test_kept_figures_agree_with_the_reference_after_any_later_writes(history, s
         cut = round(split * len(items))
         for item in items[:cut]:
             hist.write(connection, item)
+        team = Scope(project=None, projects=(project,), since=hist.SINCE, until=hist.UNTIL)
         recompute_dirty()
         report(project, hist.SINCE, hist.UNTIL)  # kept
+        as_one(team)  # kept
         for item in items[cut:]:
             hist.write(connection, item)
         recompute_dirty()
@@ -178,7 +208,9 @@ def test_kept_figures_agree_with_the_reference_after_any_later_writes(history, s
         read = report(project, hist.SINCE, hist.UNTIL)
 
         expected = Reference(history)
+        want = expected.figures(hist.SINCE, hist.UNTIL, "PRODUCTION")
         assert read["source"] == "snapshots"
-        assert read["figures"] == approx(expected.figures(hist.SINCE, hist.UNTIL, "PRODUCTION"))
+        assert read["figures"] == approx(want)
         assert read["series"] == approx(expected.series(hist.SINCE, hist.UNTIL, "week"))
+        assert as_one(team) == approx(want)
         transaction.set_rollback(True)

@@ -10,7 +10,9 @@ one of a day before the period (a change's first deployment moved out of it). Th
 part of the key: an entry is never invalidated, it simply stops being asked for, and expires.
 
 Most of a dashboard's periods are clean most of the time: the previous period always, once a
-delivery's rebuild has run. A project with a marked day is computed as before.
+delivery's rebuild has run. A project with a marked day is computed as before. Several projects
+as one (a team, all projects) are kept on the versions of all their members, when none of them
+is marked.
 """
 
 import logging
@@ -19,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from apps.metrics.selectors.query import Slice
+from apps.metrics.selectors.query import Key, Slice
 from apps.metrics.selectors.results import Figures, SeriesPoint
 from apps.metrics.selectors.sources import FigureSources
 
@@ -31,28 +33,30 @@ LAYOUT = 1
 Kept = tuple[Figures, list[SeriesPoint]]
 
 
-def _key(piece: Slice, project_id: int, version: str, benchmark: str, interval: str | None) -> str:
+def _key(piece: Slice, key: Key, version: str, benchmark: str, interval: str | None) -> str:
+    member = "as-one" if key is None else key  # the version of several names its members
     return (
-        f"figures:{LAYOUT}:{project_id}:{piece.environment}:{piece.tz}:{piece.since}:"
+        f"figures:{LAYOUT}:{member}:{piece.environment}:{piece.tz}:{piece.since}:"
         f"{piece.until}:{benchmark}:{interval or '-'}:{version}"
     )
 
 
 def _keys(
     piece: Slice, sources: FigureSources, benchmark: str, interval: str | None
-) -> dict[str, int]:
+) -> dict[str, Key]:
     if settings.DORAHUB_FIGURE_CACHE_SECONDS <= 0:
         return {}
     return {
-        _key(piece, project_id, version, benchmark, interval): project_id
-        for project_id, version in sources.versions.items()
+        _key(piece, key, version, benchmark, interval): key
+        for key, version in sources.versions.items()
     }
 
 
 def read(
     piece: Slice, sources: FigureSources, *, benchmark: str, interval: str | None
-) -> dict[int, Kept]:
-    """The kept figures of the clean members of `piece`, by project id."""
+) -> dict[Key, Kept]:
+    """The kept figures of the clean members of `piece`, by project id (None: the slice's
+    projects as one)."""
     keys = _keys(piece, sources, benchmark, interval)
     if not keys:
         return {}
@@ -67,7 +71,7 @@ def read(
 def keep(
     piece: Slice,
     sources: FigureSources,
-    computed: dict[int, Kept],
+    computed: dict[Key, Kept],
     *,
     benchmark: str,
     interval: str | None,

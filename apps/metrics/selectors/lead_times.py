@@ -20,7 +20,7 @@ from apps.metrics.selectors.query import (
     bucket_of,
     on_marked_days,
 )
-from apps.metrics.selectors.sources import FigureSources, MemberMarks, member_marks
+from apps.metrics.selectors.sources import FigureSources, MemberMarks
 
 
 def shipped_first_in(piece: Slice) -> QuerySet[DeploymentCommit]:
@@ -78,7 +78,7 @@ class LeadTimeFigures:
         self.sources = sources
         # Several projects as one (a team, all projects): their stored rows, and the rows
         # around their marked days, serve every member at once.
-        self._members = None if piece.service or piece.by_project else member_marks(piece)
+        self._members = sources.members
         live = [k for k in piece.members() if k not in sources.stored]
         self._live = (
             None

@@ -142,23 +142,24 @@ def _compute(piece: Slice, *, benchmark: str, interval: str | None) -> _Computed
     (and kept when the project is clean)."""
     sources = figure_sources(piece)
     kept = kept_figures.read(piece, sources, benchmark=benchmark, interval=interval)
-    rest = [k for k in piece.members() if k is None or k not in kept]
-    if not kept:
+    rest = [k for k in piece.members() if k not in kept]
+    if not rest:
+        result = _Computed(from_snapshots=set(sources.clean))
+    elif not kept:
         result = _compute_rows(piece, sources, benchmark=benchmark, interval=interval)
-    elif rest:
+    else:  # some projects of a slice by project
         ids = {k for k in rest if k is not None}
         result = _compute_rows(
             piece.only(ids), sources.only(ids), benchmark=benchmark, interval=interval
         )
-    else:
-        result = _Computed(from_snapshots=set(sources.clean))
-    new = {k: (result.figures[k], result.series.get(k, [])) for k in sources.clean if k in rest}
+    new = {k: (result.figures[k], result.series.get(k, [])) for k in sources.versions if k in rest}
     kept_figures.keep(piece, sources, new, benchmark=benchmark, interval=interval)
-    for project_id, (figures, series) in kept.items():
-        result.figures[project_id] = figures
+    for key, (figures, series) in kept.items():
+        result.figures[key] = figures
         if interval is not None:
-            result.series[project_id] = series
-        result.from_snapshots.add(project_id)
+            result.series[key] = series
+        if key is not None:
+            result.from_snapshots.add(key)
     return result
 
 
