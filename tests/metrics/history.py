@@ -1,12 +1,13 @@
 """Random histories (hypothesis) and a writer that posts them through the ingestion services,
 running the follow-ups after each item as the pipeline does after each delivery."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from hypothesis import strategies as st
 
-from apps.connections.models import Connection
+from apps.connections.models import Connection, Project
 from apps.deployments.changes import CommitRef, record_change
 from apps.deployments.models import Deployment
 from apps.deployments.services import DeploymentData, upsert_deployment
@@ -144,3 +145,24 @@ def _decider():
         username="decider", defaults={"is_superuser": True, "is_staff": True}
     )
     return user
+
+
+def write_in_two_parts(
+    history: ref.History, split: float, between: Callable[[Project], object] = lambda _: None
+) -> Project:
+    """A project of `history`'s time zone and link window, its items written in two parts: the
+    first `split` of them, rebuilt, then `between(project)`, then the rest, left marked."""
+    from apps.metrics.services import recompute_dirty
+    from tests.factories import ConnectionFactory, ProjectFactory
+
+    project = ProjectFactory(time_zone=history.time_zone, incident_link_window=history.link_window)
+    connection = ConnectionFactory(project=project)
+    written = items(history)
+    cut = round(split * len(written))
+    for item in written[:cut]:
+        write(connection, item)
+    recompute_dirty()
+    between(project)
+    for item in written[cut:]:
+        write(connection, item)
+    return project

@@ -35,6 +35,10 @@ def report(project, since: date = SINCE, until: date = UNTIL) -> dict:
     }
 
 
+def team_of(project) -> Scope:
+    return Scope(project=None, projects=(project,), since=hist.SINCE, until=hist.UNTIL)
+
+
 def as_one(scope: Scope) -> dict:
     return asdict(dora_report(scope=scope, interval=None, benchmark="2023").figures)
 
@@ -189,20 +193,12 @@ def test_kept_figures_agree_with_the_reference_after_any_later_writes(history, s
     rebuilt; the figures read then are those of the whole history."""
     cache.clear()
     with transaction.atomic():
-        project = ProjectFactory(
-            time_zone=history.time_zone, incident_link_window=history.link_window
-        )
-        connection = ConnectionFactory(project=project)
-        items = hist.items(history)
-        cut = round(split * len(items))
-        for item in items[:cut]:
-            hist.write(connection, item)
-        team = Scope(project=None, projects=(project,), since=hist.SINCE, until=hist.UNTIL)
-        recompute_dirty()
-        report(project, hist.SINCE, hist.UNTIL)  # kept
-        as_one(team)  # kept
-        for item in items[cut:]:
-            hist.write(connection, item)
+
+        def keep(project):
+            report(project, hist.SINCE, hist.UNTIL)
+            as_one(team_of(project))
+
+        project = hist.write_in_two_parts(history, split, between=keep)
         recompute_dirty()
 
         read = report(project, hist.SINCE, hist.UNTIL)
@@ -212,5 +208,5 @@ def test_kept_figures_agree_with_the_reference_after_any_later_writes(history, s
         assert read["source"] == "snapshots"
         assert read["figures"] == approx(want)
         assert read["series"] == approx(expected.series(hist.SINCE, hist.UNTIL, "week"))
-        assert as_one(team) == approx(want)
+        assert as_one(team_of(project)) == approx(want)
         transaction.set_rollback(True)

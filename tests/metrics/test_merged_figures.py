@@ -30,17 +30,7 @@ def figures(scope: Scope) -> dict:
 @given(history=hist.histories(), split=st.floats(min_value=0, max_value=1))
 def test_a_team_and_all_projects_agree_with_the_reference_marked_and_rebuilt(history, split):
     with transaction.atomic():
-        project = ProjectFactory(
-            time_zone=history.time_zone, incident_link_window=history.link_window
-        )
-        connection = ConnectionFactory(project=project)
-        items = hist.items(history)
-        cut = round(split * len(items))
-        for item in items[:cut]:
-            hist.write(connection, item)
-        recompute_dirty()
-        for item in items[cut:]:
-            hist.write(connection, item)  # these days stay marked
+        project = hist.write_in_two_parts(history, split)  # the second part stays marked
         team = Scope(project=None, projects=(project,), since=hist.SINCE, until=hist.UNTIL)
         everyone = Scope(project=None, since=hist.SINCE, until=hist.UNTIL)  # in UTC
         expected = Reference(history)
