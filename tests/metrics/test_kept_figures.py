@@ -175,6 +175,21 @@ def test_without_a_cache_the_figures_are_computed(connection, settings):
     assert second_queries == first_queries
 
 
+def test_a_release_that_changes_how_figures_are_computed_reads_none_kept_before(
+    connection, monkeypatch
+):
+    from apps.metrics.selectors import kept_figures
+
+    ship(connection, "a", datetime(2024, 3, 12, 12, tzinfo=UTC), "1" * 40)
+    recompute_dirty()
+    _, computing = queries_of(connection.project)
+    monkeypatch.setattr(kept_figures, "LAYOUT", "a-later-release")
+
+    _, after_upgrade = queries_of(connection.project)
+
+    assert after_upgrade == computing
+
+
 def test_keeping_can_be_turned_off(connection, settings):
     settings.DORAHUB_FIGURE_CACHE_SECONDS = 0
     ship(connection, "a", datetime(2024, 3, 12, 12, tzinfo=UTC), "1" * 40)
