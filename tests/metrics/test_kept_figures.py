@@ -129,8 +129,11 @@ def test_each_period_and_interval_is_kept_apart(connection):
 
     assert march["figures"]["deployment_frequency"]["deployments"] == 1
     assert april["figures"]["deployment_frequency"]["deployments"] == 0
-    without_series = dora_report(scope=Scope(project=connection.project, since=SINCE, until=UNTIL))
-    assert without_series.series  # the weekly report was kept with its series, this one too
+    scope = Scope(project=connection.project, since=SINCE, until=UNTIL)
+    weekly = dora_report(scope=scope, interval="week")
+    monthly = dora_report(scope=scope, interval="month")
+    assert weekly.series  # the weekly report was kept with its series, this one too
+    assert (len(weekly.series), len(monthly.series)) == (4, 1)
 
 
 def test_a_team_is_kept_while_none_of_its_projects_is_marked(connection):

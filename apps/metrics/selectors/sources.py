@@ -2,7 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Max, Q
@@ -15,6 +15,15 @@ from apps.metrics.selectors.query import Slice
 MAX_MARKED_DAYS = 31  # a project with more marked days is counted from the rows entirely
 # Several projects as one with more marked days than this are searched from the rows.
 MAX_MEMBER_MARKS = 2000
+
+
+@dataclass(frozen=True)
+class MemberMarks:
+    """The marked days of the projects of a team or of all projects, each in its own zone: the
+    stored lead times serve every change those days do not concern."""
+
+    marked: dict[int, set[date]]
+    zones: dict[int, ZoneInfo]
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class FigureSources:
     # several projects as one (key None): the same of every member, when none is marked.
     versions: dict[int | None, str] = field(default_factory=dict)
     # Several projects as one: their marked days (None: too many, search the rows).
-    members: "MemberMarks | None" = None
+    members: MemberMarks | None = None
 
     @property
     def stored(self) -> set[int]:
@@ -80,8 +89,7 @@ def figure_sources(piece: Slice) -> FigureSources:
     for row in built:
         if row["other_zone"]:
             stale.add(row["project_id"])
-        last = row["last"].isoformat() if row["last"] else "-"
-        versions[row["project_id"]] = f"{row['rows']}:{last}"
+        versions[row["project_id"]] = _version(row["rows"], row["last"])
     few = [p for p, n in marked_days.items() if n <= MAX_MARKED_DAYS and p not in stale]
     marked: dict[int, set[date]] = {p: set() for p in few}
     if few:
@@ -91,17 +99,14 @@ def figure_sources(piece: Slice) -> FigureSources:
     return FigureSources(
         clean=frozenset(clean),
         marked=marked,
-        versions={p: versions.get(p, "0:-") for p in clean},
+        versions={p: versions.get(p, _version(0, None)) for p in clean},
     )
 
 
-@dataclass(frozen=True)
-class MemberMarks:
-    """The marked days of the projects of a team or of all projects, each in its own zone: the
-    stored lead times serve every change those days do not concern."""
-
-    marked: dict[int, set[date]]
-    zones: dict[int, ZoneInfo]
+def _version(rows: int, last: datetime | None) -> str:
+    """What a project's figures up to a day were computed from: its snapshot rows before that
+    day and when the latest was built (every rebuild of one of them changes it)."""
+    return f"{rows}:{last.isoformat() if last else '-'}"
 
 
 def member_marks(piece: Slice) -> MemberMarks | None:
@@ -141,10 +146,11 @@ def _as_one_sources(piece: Slice) -> FigureSources:
     )
     if piece.project_ids is not None:
         snapshots = snapshots.filter(project_id__in=piece.project_ids)
-    built = list(
-        snapshots.order_by("project_id")
+    built = [
+        f"{project_id}={_version(rows, last)}"
+        for project_id, rows, last in snapshots.order_by("project_id")
         .values_list("project_id")
         .annotate(rows=Count("pk"), last=Max("computed_at"))
-    )
+    ]
     digest = hashlib.sha256(repr((piece.project_ids, built)).encode()).hexdigest()[:32]
     return FigureSources(members=members, versions={None: digest})
